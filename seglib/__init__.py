@@ -1,0 +1,22 @@
+"""seglib: the library behind the seglib semantic-segmentation course.
+
+``import seglib`` needs only torch, torchvision, numpy and opencv: plotting
+(``seglib.viz``) and notebook helpers (``seglib.notebook``) import matplotlib and
+Jupyter packages when they are used, so the library also runs on plain training machines.
+"""
+
+from .checkpoint import load_checkpoint, load_model, save_checkpoint
+from .data import get_dataset, list_datasets, median_frequency_weights
+from .device import select_device, seed_everything
+from .inference import evaluate, predict
+from .metrics import ConfusionMatrix
+from .models import count_parameters, create_model, list_models
+from .train import History, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfusionMatrix", "History", "count_parameters", "create_model", "evaluate", "fit",
+    "get_dataset", "list_datasets", "list_models", "load_checkpoint", "load_model",
+    "median_frequency_weights", "predict", "save_checkpoint", "seed_everything", "select_device",
+]

@@ -1,0 +1,48 @@
+"""Checkpoints: written atomically (temporary file, then rename) and read back with
+``torch.load(..., weights_only=True)``, which cannot run code hidden in the file."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+
+def save_checkpoint(path, model, **state):
+    """Save ``model``'s weights, its build config and any extra ``state`` to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"model": model.state_dict(), "config": getattr(model, "config", None), **state}
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path, map_location="cpu") -> dict:
+    """Read a checkpoint saved by ``save_checkpoint`` (tensors and plain Python values only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}: train with fit(..., checkpoint='{path}') first")
+    return torch.load(path, map_location=map_location, weights_only=True)
+
+
+def load_model(path, map_location="cpu"):
+    """Rebuild the model saved in checkpoint ``path`` (via ``create_model``) in eval mode."""
+    from .models import create_model
+
+    ckpt = load_checkpoint(path, map_location)
+    config = ckpt.get("config")
+    if not config:
+        raise ValueError(f"{path} has no model config: build the model yourself and call "
+                         "model.load_state_dict(load_checkpoint(path)['model'])")
+    config = dict(config)
+    model = create_model(config.pop("name"), **config)
+    model.load_state_dict(ckpt["model"])
+    return model.eval()

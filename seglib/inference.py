@@ -1,0 +1,100 @@
+"""Inference and evaluation: ``predict`` one image of any size, ``evaluate`` a split."""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data.base import to_model_input
+from .device import autocast_dtype
+from .metrics import ConfusionMatrix
+
+
+def as_batch(image) -> torch.Tensor:
+    """Any image -> normalised float ``[N, 3, H, W]``.
+
+    Accepts uint8 (H, W, 3) arrays or PIL images, uint8 ``[3, H, W]`` / ``[N, 3, H, W]``
+    tensors, or float tensors that are already normalised (as datasets return them)."""
+    if not isinstance(image, torch.Tensor):
+        array = np.asarray(image)
+        if array.ndim != 3 or array.shape[2] != 3:
+            raise ValueError(f"expected an (H, W, 3) RGB image, got an array of shape {array.shape}")
+        image = torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)
+    batch = image if image.dim() == 4 else image.unsqueeze(0)
+    if batch.dim() != 4 or batch.shape[1] != 3:
+        raise ValueError(f"expected a [3, H, W] or [N, 3, H, W] image tensor, got {tuple(image.shape)}")
+    if batch.dtype == torch.uint8:
+        batch = torch.stack([to_model_input(x) for x in batch])
+    return batch.float()
+
+
+def logits_of(model, x):
+    """The main logits of a model (drops an auxiliary output if there is one)."""
+    out = model(x)
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+@torch.no_grad()
+def predict(model, image, size=None, device=None) -> torch.Tensor:
+    """Label map of ``image`` at the image's own resolution: int64 ``[H, W]`` (``[N, H, W]`` for a batch).
+
+    ``size=(h, w)`` runs the model at that size (the training resolution, say) and
+    upsamples the logits; otherwise the image is padded to a multiple of the model's
+    ``size_divisor`` and the padding cropped off the result."""
+    batch = as_batch(image)
+    device = next(model.parameters()).device if device is None else torch.device(device)
+    batch = batch.to(device)
+    height, width = batch.shape[-2:]
+    if size is not None:
+        x = F.interpolate(batch, size=tuple(size), mode="bilinear", align_corners=False, antialias=True)
+    else:
+        divisor = getattr(model, "size_divisor", 1)
+        pad_h, pad_w = -height % divisor, -width % divisor
+        x = F.pad(batch, (0, pad_w, 0, pad_h))  # zeros = the mean colour after normalisation
+    was_training = model.training
+    model.eval()
+    try:
+        dtype = autocast_dtype(device)
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            logits = logits_of(model, x).float()
+    finally:
+        model.train(was_training)
+    if size is not None:
+        logits = F.interpolate(logits, size=(height, width), mode="bilinear", align_corners=False)
+    labels = logits[..., :height, :width].argmax(1).cpu()
+    return labels if image_is_batch(image) else labels[0]
+
+
+def image_is_batch(image):
+    return isinstance(image, torch.Tensor) and image.dim() == 4
+
+
+@torch.no_grad()
+def evaluate(model, dataset, batch_size=16, device=None, native_resolution=False, size=None,
+             num_workers=0) -> dict:
+    """Score ``model`` on ``dataset`` with a ConfusionMatrix; returns its ``compute()`` dict.
+
+    ``native_resolution=True`` scores against the labels at their original size
+    (``dataset.load``), predicting each image at ``size`` (the training resolution)
+    and upsampling, instead of scoring at the training resolution."""
+    device = next(model.parameters()).device if device is None else torch.device(device)
+    cm = ConfusionMatrix(dataset.num_classes, dataset.ignore_index)
+    if native_resolution:
+        for index in range(len(dataset)):
+            image, mask = dataset.load(index)
+            pred = predict(model, image, size=size, device=device)
+            cm.update(pred, torch.from_numpy(mask).to(torch.int64))
+        return cm.compute()
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
+                                         pin_memory=device.type == "cuda")
+    was_training = model.training
+    model.eval()
+    dtype = autocast_dtype(device)
+    try:
+        for images, masks in loader:
+            images = images.to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                logits = logits_of(model, images)
+            cm.update(logits.argmax(1), masks.to(device, non_blocking=True))
+    finally:
+        model.train(was_training)
+    return cm.compute()

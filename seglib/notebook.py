@@ -1,0 +1,72 @@
+"""Helpers every course notebook calls: parameter checks, set-up, the final result line.
+
+The parameter names are shared by all notebooks (and the command line): ``dataset``,
+``data_root``, ``image_size`` (height, width), ``batch_size``, ``steps``,
+``max_minutes``, ``lr``, ``device``, ``seed``, and ``model`` in the model notebooks.
+"""
+
+import numbers
+import re
+
+import torch
+
+from .data import list_datasets
+from .device import seed_everything, select_device
+from .models import list_models
+
+DEVICE_NAME = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def check_params(*, dataset, data_root=None, image_size, batch_size, steps, max_minutes=None, lr,
+                 device="auto", seed=0, model=None, size_divisor=1):
+    """Validate notebook parameters; raise one ValueError listing every bad value and what to use.
+
+    Returns the parameters as a dict with ``image_size`` as a tuple."""
+    problems = []
+
+    def is_int(v):
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+    if dataset not in list_datasets():
+        problems.append(f"dataset={dataset!r} is unknown; valid names: {', '.join(list_datasets())}")
+    if data_root is not None and not isinstance(data_root, str):
+        problems.append(f"data_root must be None or a folder path string, got {data_root!r}")
+    if not (isinstance(image_size, (tuple, list)) and len(image_size) == 2
+            and all(is_int(v) and v > 0 for v in image_size)):
+        problems.append(f"image_size must be (height, width) in positive integers, got {image_size!r}")
+    elif any(v % size_divisor for v in image_size):
+        problems.append(f"image_size={tuple(image_size)} must be a multiple of {size_divisor} in both "
+                        f"height and width for this model, e.g. {tuple(max(size_divisor, v // size_divisor * size_divisor) for v in image_size)}")
+    if not (is_int(batch_size) and batch_size > 0):
+        problems.append(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not (is_int(steps) and steps > 0):
+        problems.append(f"steps must be a positive integer, got {steps!r}")
+    if max_minutes is not None and not (isinstance(max_minutes, numbers.Real) and max_minutes > 0):
+        problems.append(f"max_minutes must be None or a positive number, got {max_minutes!r}")
+    if not (isinstance(lr, numbers.Real) and not isinstance(lr, bool) and 0 < lr < 10):
+        problems.append(f"lr must be a positive number (e.g. 1e-3), got {lr!r}")
+    if not (isinstance(device, str) and DEVICE_NAME.match(device)):
+        problems.append(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
+    if not is_int(seed):
+        problems.append(f"seed must be an integer, got {seed!r}")
+    if model is not None and model not in list_models():
+        problems.append(f"model={model!r} is unknown; valid names: {', '.join(list_models())}")
+    if problems:
+        raise ValueError("bad notebook parameter(s):\n  - " + "\n  - ".join(problems))
+    return dict(dataset=dataset, data_root=data_root, image_size=tuple(image_size), batch_size=batch_size,
+                steps=steps, max_minutes=max_minutes, lr=lr, device=device, seed=seed, model=model)
+
+
+def setup(seed=0, device="auto", threads=2) -> torch.device:
+    """Seed everything and pick the device.  On a CPU, fix the thread count so that results
+    (and the outputs nbval compares) do not depend on the machine's core count."""
+    seed_everything(seed)
+    device = select_device(device)
+    if device.type == "cpu":
+        torch.set_num_threads(threads)
+    return device
+
+
+def report_final(miou: float):
+    """Print the line that ``tools/run_notebooks.py`` collects into its summary."""
+    print(f"FINAL val mIoU: {miou:.3f}")

@@ -1,0 +1,112 @@
+"""Pictures of masks, predictions and metrics (matplotlib, imported when used).
+
+``colorize`` and ``overlay`` are plain numpy and fast; the ``plot_*`` and ``show_*``
+functions draw a matplotlib figure and return it.
+"""
+
+import numpy as np
+import torch
+
+from .data.base import denormalize
+
+IGNORE_COLOR = (0, 0, 0)
+
+
+def to_numpy(x):
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def colorize(mask, colors, ignore_color=IGNORE_COLOR) -> np.ndarray:
+    """Class-index mask (H, W) -> uint8 RGB (H, W, 3) with the dataset's palette; any index
+    outside the palette (ignore, 255) gets ``ignore_color``."""
+    palette = np.zeros((256, 3), dtype=np.uint8)
+    palette[:] = ignore_color
+    palette[: len(colors)] = colors
+    return palette[to_numpy(mask).astype(np.uint8)]
+
+
+def as_rgb(image) -> np.ndarray:
+    """A normalised ``[3, H, W]`` tensor or an (H, W, 3) uint8 array -> uint8 (H, W, 3)."""
+    if isinstance(image, torch.Tensor) and image.dtype != torch.uint8:
+        return denormalize(image)
+    return to_numpy(image)
+
+
+def overlay(image, mask, colors, alpha=0.5, ignore_color=IGNORE_COLOR) -> np.ndarray:
+    """Blend the colourised mask over the image; ignore pixels keep the plain image."""
+    rgb = as_rgb(image).astype(np.float32)
+    mask = to_numpy(mask)
+    coloured = colorize(mask, colors, ignore_color).astype(np.float32)
+    known = (mask < len(colors))[..., None]
+    blended = np.where(known, (1 - alpha) * rgb + alpha * coloured, rgb)
+    return (blended + 0.5).astype(np.uint8)
+
+
+def legend_handles(classes, colors):
+    from matplotlib.patches import Patch
+
+    return [Patch(color=np.array(c) / 255, label=name) for name, c in zip(classes, colors)]
+
+
+def show_samples(dataset, indices=(0, 1, 2), alpha=0.5, predictions=None, width=3.2):
+    """A row per item: image, ground truth, overlay (and prediction when given), plus a legend."""
+    import matplotlib.pyplot as plt
+
+    columns = 3 + (predictions is not None)
+    fig, axes = plt.subplots(len(indices), columns, figsize=(width * columns, width * 0.8 * len(indices)),
+                             squeeze=False)
+    for row, index in enumerate(indices):
+        image, mask = dataset[index]
+        panels = [as_rgb(image), colorize(mask, dataset.colors), overlay(image, mask, dataset.colors, alpha)]
+        titles = ["image", "ground truth", f"overlay (alpha {alpha})"]
+        if predictions is not None:
+            panels.append(colorize(predictions[row], dataset.colors))
+            titles.append("prediction")
+        for ax, panel, title in zip(axes[row], panels, titles):
+            ax.imshow(panel, interpolation="nearest")
+            ax.set_title(f"#{index} {title}", fontsize=9)
+            ax.axis("off")
+    fig.legend(handles=legend_handles(dataset.classes, dataset.colors) +
+               legend_handles(["void (ignored)"], [IGNORE_COLOR]),
+               loc="lower center", ncol=5, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def plot_class_iou(iou, classes, title="per-class IoU", ax=None):
+    """Bar chart of per-class IoU, sorted, with the mIoU as a dashed line."""
+    import matplotlib.pyplot as plt
+
+    iou = np.asarray(to_numpy(iou), dtype=float)
+    order = np.argsort(np.nan_to_num(iou, nan=-1))[::-1]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    ax.bar([classes[i] for i in order], np.nan_to_num(iou[order]), color="tab:blue")
+    miou = np.nanmean(iou)
+    ax.axhline(miou, color="tab:red", linestyle="--", label=f"mIoU {miou:.2f}")
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(loc="upper right")
+    ax.tick_params(axis="x", rotation=45, labelsize=8)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_history(history, ax=None):
+    """Training loss and validation mIoU / pixel accuracy against the step."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    steps = history["step"]
+    ax.plot(steps, history["train_loss"], "o-", color="tab:gray", label="train loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    right = ax.twinx()
+    if history.last.get("miou") is not None:
+        right.plot(steps, history["miou"], "o-", color="tab:red", label="val mIoU")
+        right.plot(steps, history["pixel_acc"], "o-", color="tab:blue", label="val pixel acc")
+    right.set_ylim(0, 1)
+    ax.figure.legend(loc="lower center", ncol=3, fontsize=8, frameon=False)
+    ax.figure.tight_layout(rect=(0, 0.1, 1, 1))
+    return ax.figure

@@ -1,0 +1,151 @@
+"""fit / evaluate / predict / checkpoints on a tiny learnable dataset."""
+
+import math
+
+import pytest
+import torch
+
+from seglib import evaluate, fit, load_checkpoint, load_model, predict, save_checkpoint, select_device
+from seglib.data import train_transform
+from seglib.train import poly_lr
+
+
+def test_a_few_steps_reduce_the_loss_and_history_is_complete(stripes, tiny_unet):
+    model = tiny_unet()
+    history = fit(model, stripes(64), stripes(8, seed=1), steps=40, eval_every=10, lr=0.02, progress=False)
+    assert history["step"] == [10, 20, 30, 40]
+    assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
+    assert history.last["miou"] > 0.9 and history.last["pixel_acc"] > 0.95
+    assert len(history.last["iou"]) == 3
+    assert history["lr"][-1] == pytest.approx(poly_lr(39, 40, 0.02))
+
+
+def test_epochs_and_steps_options(stripes, tiny_unet):
+    history = fit(tiny_unet(), stripes(16), epochs=2, batch_size=4, progress=False)
+    assert history["step"] == [4, 8] and history["epoch"] == [1.0, 2.0]
+    assert "miou" not in history.last  # no validation data given
+    with pytest.raises(ValueError, match="exactly one of steps"):
+        fit(tiny_unet(), stripes(16), steps=2, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="exactly one of steps"):
+        fit(tiny_unet(), stripes(16), progress=False)
+    with pytest.raises(ValueError, match="fewer than batch_size"):
+        fit(tiny_unet(), stripes(3), steps=1, batch_size=4, progress=False)
+
+
+def test_nan_loss_is_a_clear_error(stripes, tiny_unet):
+    def broken_loss(logits, target):
+        return logits.mean() * float("nan")
+
+    with pytest.raises(FloatingPointError, match="loss became nan between steps 1 and 2.*learning rate"):
+        fit(tiny_unet(), stripes(16), steps=2, batch_size=4, loss=broken_loss, progress=False)
+
+
+def test_image_size_must_suit_the_model(stripes, tiny_unet):
+    with pytest.raises(ValueError, match="multiples of 4"):
+        fit(tiny_unet(), stripes(8, image_size=(30, 32)), steps=1, progress=False)
+    with pytest.raises(ValueError, match="divisible by 4, got 30x32"):
+        tiny_unet()(torch.zeros(1, 3, 30, 32))
+
+
+def test_time_limit_stops_early(stripes, tiny_unet):
+    history = fit(tiny_unet(), stripes(16), stripes(4), steps=1000, batch_size=4, max_minutes=1e-6,
+                  progress=False)
+    assert history.stopped == "time limit" and history["step"] == [1]
+
+
+def weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_resume_reproduces_the_uninterrupted_run(stripes, tiny_unet, tmp_path):
+    data = stripes(24, transform=train_transform((32, 32)))  # random augmentation must replay too
+    options = dict(steps=12, batch_size=4, eval_every=3, lr=0.01, progress=False)
+    full = tiny_unet()
+    full_history = fit(full, data, stripes(4, seed=1), checkpoint=tmp_path / "full.pt", **options)
+
+    def interrupt(history):
+        if history.last["step"] == 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(tiny_unet(), data, stripes(4, seed=1), checkpoint=tmp_path / "cut.pt", callbacks=[interrupt], **options)
+    assert load_checkpoint(tmp_path / "cut.pt")["step"] == 6
+    resumed = tiny_unet(seed=123)  # different init: everything must come from the checkpoint
+    history = fit(resumed, data, stripes(4, seed=1), checkpoint=tmp_path / "cut.pt", resume=True, **options)
+    assert history["step"] == full_history["step"]
+    assert history["train_loss"] == pytest.approx(full_history["train_loss"], rel=1e-6)
+    for name, value in weights(full).items():
+        torch.testing.assert_close(resumed.state_dict()[name], value, msg=name)
+    with pytest.raises(ValueError, match="different settings"):
+        fit(tiny_unet(), data, checkpoint=tmp_path / "cut.pt", resume=True, **{**options, "lr": 0.1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.pt", "full.pt"]  # no temporary files left
+
+
+def test_checkpoint_round_trip_and_errors(tiny_unet, tmp_path):
+    model = tiny_unet()
+    save_checkpoint(tmp_path / "m.pt", model, step=3)
+    loaded = load_model(tmp_path / "m.pt")
+    x = torch.randn(2, 3, 16, 16)
+    assert not loaded.training
+    torch.testing.assert_close(loaded(x), model.eval()(x))
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_predict_any_size(stripes, tiny_unet):
+    model = tiny_unet()
+    fit(model, stripes(64), steps=40, lr=0.02, progress=False)
+    image, mask = stripes(1, image_size=(50, 70), seed=5).load(0)  # 50x70 is not a multiple of 4
+    padded = predict(model, image)
+    resized = predict(model, image, size=(32, 32))
+    for labels in (padded, resized):
+        assert labels.shape == (50, 70) and labels.dtype == torch.int64
+        keep = torch.from_numpy(mask) != 255
+        assert (labels[keep] == torch.from_numpy(mask).long()[keep]).float().mean() > 0.8  # misaligned: ~0.5
+    batch = torch.stack([stripes(2)[i][0] for i in range(2)])
+    assert predict(model, batch).shape == (2, 32, 32)
+    with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
+        predict(model, image[..., 0])
+
+
+def test_evaluate_at_native_resolution(stripes, tiny_unet):
+    model = tiny_unet()
+    fit(model, stripes(64), steps=30, lr=0.02, progress=False)
+    val = stripes(4, seed=1)
+    same = evaluate(model, val)
+    native = evaluate(model, val, native_resolution=True)
+    assert native["matrix"].tolist() == same["matrix"].tolist()  # native size == training size here
+    big = stripes(4, image_size=(64, 96), seed=1)
+    scored = evaluate(model, big, native_resolution=True, size=(32, 32))
+    assert scored["matrix"].sum() == 4 * 63 * 96  # every non-void pixel at 64x96 was scored
+    assert scored["miou"] > 0.8
+
+
+def test_cpu_variants_of_the_gpu_paths(stripes, tiny_unet):
+    # bf16 autocast and channels_last run on the CPU too: the code paths are the GPU's
+    history = fit(tiny_unet(), stripes(16), stripes(4), steps=4, batch_size=4, amp=True, channels_last=True,
+                  grad_clip=1.0, progress=False)
+    assert math.isfinite(history.last["train_loss"]) and 0 <= history.last["miou"] <= 1
+
+
+def test_device_selection():
+    assert select_device("cpu").type == "cpu"
+    assert select_device("auto").type in {"cpu", "cuda", "mps"}
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            select_device("cuda")
+
+
+def test_poly_schedule():
+    assert poly_lr(0, 100, 0.1) == 0.1
+    assert poly_lr(100, 100, 0.1) == 0.0
+    assert poly_lr(50, 100, 0.1, power=1.0) == pytest.approx(0.05)
+    assert poly_lr(0, 100, 0.1, warmup_steps=10) == pytest.approx(0.01)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_mixed_precision_fit(stripes, tiny_unet):
+    history = fit(tiny_unet(), stripes(64), stripes(8, seed=1), steps=40, lr=0.02, device="cuda",
+                  progress=False)
+    assert history.last["miou"] > 0.9

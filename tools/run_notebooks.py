@@ -1,0 +1,92 @@
+"""Execute the course notebooks headless with papermill and print a summary.
+
+    python tools/run_notebooks.py                       # every notebook, default parameters
+    python tools/run_notebooks.py -p steps 50 -p seed 1 # the same parameters for each notebook
+    python tools/run_notebooks.py notebooks/00_data_and_metrics.ipynb --output-dir runs/try
+
+Executed copies go to ``--output-dir`` (``runs/latest`` by default, not committed).
+Each notebook ends by printing ``FINAL val mIoU: x.xxx``; the summary collects it.
+Exits non-zero when a notebook fails (the others still run).
+"""
+
+import argparse
+import ast
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import papermill
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULT = re.compile(r"FINAL val mIoU: ([0-9.]+|nan)")
+
+
+def parse_value(text):
+    """Papermill-like coercion: Python literals (ints, floats, tuples, None, True) or a string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def final_miou(notebook_path):
+    """The value of the last ``FINAL val mIoU: ...`` line in an executed notebook, or None."""
+    found = None
+    for cell in json.loads(Path(notebook_path).read_text())["cells"]:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            for match in RESULT.finditer(text):
+                found = float(match.group(1))
+    return found
+
+
+def run(notebook, output_dir, parameters, timeout):
+    """Execute one notebook; returns (seconds, final mIoU or None, error or None)."""
+    output = Path(output_dir) / Path(notebook).name
+    start = time.perf_counter()
+    error = None
+    try:
+        papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
+                                   cwd=str(Path(notebook).parent), execution_timeout=timeout,
+                                   progress_bar=False)
+    except Exception as exc:  # report and go on with the next notebook
+        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+    seconds = time.perf_counter() - start
+    return seconds, final_miou(output) if output.exists() else None, error
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/[0-9]*.ipynb)")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="a parameter for every notebook, as with papermill -p")
+    parser.add_argument("--output-dir", default=str(ROOT / "runs" / "latest"))
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    args = parser.parse_args(argv)
+
+    notebooks = [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    parameters = {name: parse_value(value) for name, value in args.parameter}
+    Path(args.output_dir).mkdir(parents=True, exist_ok=True)
+    print(f"running {len(notebooks)} notebook(s) into {args.output_dir}" + (f" with {parameters}" if parameters else ""))
+
+    rows, failed = [], False
+    for notebook in notebooks:
+        seconds, miou, error = run(notebook, args.output_dir, parameters, args.timeout)
+        failed |= error is not None
+        rows.append((notebook.name, seconds, miou, error))
+        status = "FAILED " + error if error else "ok"
+        print(f"  {notebook.name}: {seconds:.0f} s, {status}", flush=True)
+
+    width = max(len(name) for name, *_ in rows)
+    print(f"\n{'notebook':<{width}}  {'seconds':>7}  {'final val mIoU':>14}")
+    for name, seconds, miou, error in rows:
+        shown = "FAILED" if error else ("-" if miou is None else f"{miou:.3f}")
+        print(f"{name:<{width}}  {seconds:7.0f}  {shown:>14}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
