@@ -1,0 +1,61 @@
+"""``synthetic``: procedurally generated street scenes, the course's offline default.
+
+Every item is drawn on demand from its own random generator, seeded by
+``(seed, split, index)``: the same triple always gives the same bytes, and the
+train / val / test splits draw from disjoint seeds, so they never share a scene.
+Scenes are rendered directly at ``image_size``, so any resolution is sharp.
+"""
+
+import numpy as np
+
+from . import scenes
+from .base import SegmentationDataset
+from .transforms import train_transform
+
+SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
+DEFAULT_LENGTH = {"train": 2000, "val": 200, "test": 200}
+
+
+class SyntheticStreets(SegmentationDataset):
+    """Synthetic driving scenes with nine Cityscapes classes and a void ego-vehicle hood.
+
+    Options: ``image_size`` (H, W), ``length`` (items in the split), ``seed``,
+    ``augment`` (random scale / crop / flip / jitter; default on for ``train``) or an
+    explicit ``transform``.
+    """
+
+    classes = scenes.CLASSES
+    colors = scenes.COLORS
+    splits = tuple(SPLIT_IDS)
+
+    def __init__(self, split="train", root=None, image_size=(96, 128), length=None, seed=0,
+                 augment=None, transform=None):
+        height, width = check_image_size(image_size)
+        length = DEFAULT_LENGTH[split] if length is None else length
+        if not isinstance(length, (int, np.integer)) or length < 1:
+            raise ValueError(f"length must be a positive integer, got {length!r}")
+        if augment is None:
+            augment = split == "train"
+        if transform is None and augment:
+            transform = train_transform((height, width))
+        super().__init__(transform)
+        self.split, self.image_size, self.length, self.seed = split, (height, width), int(length), seed
+
+    def __len__(self):
+        return self.length
+
+    def load(self, index):
+        seq = np.random.SeedSequence([self.seed, SPLIT_IDS[self.split], index])
+        return scenes.render_scene(np.random.default_rng(seq), *self.image_size)
+
+
+def check_image_size(image_size):
+    """Validate an ``(H, W)`` pair of positive ints and return it as a tuple."""
+    try:
+        height, width = (int(v) for v in image_size)
+        ok = (height, width) == tuple(image_size) and height > 0 and width > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"image_size must be (height, width) in positive integers, got {image_size!r}")
+    return height, width

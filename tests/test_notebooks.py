@@ -1,0 +1,74 @@
+"""Papermill runs of the notebooks with tiny non-default parameters.
+
+nbval (configured in pyproject.toml) is the only full execution of the notebooks in the
+suite; these runs are short (a few training steps, small images, another seed) and check
+that parameters reach the notebook, that results come out, and that bad parameters stop
+the notebook with a clear message.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import papermill
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import run_notebooks  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+TINY = {"steps": 3, "image_size": (32, 48), "batch_size": 4, "seed": 1}
+
+
+def outputs_text(notebook_path):
+    cells = json.loads(Path(notebook_path).read_text())["cells"]
+    return "\n".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+
+
+@pytest.mark.slow
+def test_runner_executes_every_notebook_with_tiny_parameters(tmp_path, capsys):
+    args = [arg for name, value in TINY.items() for arg in ("-p", name, repr(value))]
+    assert run_notebooks.main(args + ["--output-dir", str(tmp_path)]) == 0
+    summary = capsys.readouterr().out
+    for notebook in NOTEBOOKS:
+        executed = tmp_path / notebook.name
+        text = outputs_text(executed)
+        assert "FINAL val mIoU: " in text
+        miou = run_notebooks.final_miou(executed)
+        assert 0 <= miou <= 1
+        assert notebook.name in summary and f"{miou:.3f}" in summary  # the summary line
+        params = next(c for c in json.loads(executed.read_text())["cells"]
+                      if "injected-parameters" in c["metadata"].get("tags", []))
+        assert "steps = 3" in "".join(params["source"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,value,message", [
+    ("dataset", "cityscape", "dataset='cityscape' is unknown; valid names: synthetic"),
+    ("image_size", (90, 128), "must be a multiple of 16"),
+    ("steps", 0, "steps must be a positive integer"),
+])
+def test_bad_parameters_stop_with_a_clear_message(tmp_path, name, value, message):
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        papermill.execute_notebook(str(NOTEBOOKS[0]), str(tmp_path / "out.ipynb"), parameters={name: value},
+                                   kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
+    assert "bad notebook parameter" in str(error.value) and message in str(error.value)
+
+
+def test_every_notebook_follows_the_conventions():
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        tagged = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
+        assert len(tagged) == 1, f"{path.name}: exactly one cell tagged 'parameters'"
+        source = "".join(tagged[0]["source"])
+        for name in ("dataset", "data_root", "image_size", "batch_size", "steps", "max_minutes", "lr",
+                     "device", "seed"):
+            assert f"\n{name} = " in "\n" + source, f"{path.name}: parameter {name} missing"
+        following = nb["cells"][nb["cells"].index(tagged[0]) + 1]
+        assert "check_params(" in "".join(following["source"]), f"{path.name}: validate right after parameters"
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert all(c["execution_count"] for c in code), f"{path.name}: commit it executed (nbval needs outputs)"
+        assert any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code)
+        assert path.stat().st_size < 2_000_000, f"{path.name} is over 2 MB"
+        assert "widgets" not in nb["metadata"], f"{path.name}: strip the stored widget state"
