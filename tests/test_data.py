@@ -119,7 +119,7 @@ def test_crop_pads_masks_with_ignore_and_jitter_leaves_masks_alone():
 
 
 def test_seeded_items_replay_their_augmentation():
-    data = get_dataset("synthetic", "train", length=4)
+    data = get_dataset("synthetic", "train", length=4, augment=True)
     a, b, c = data[(1, 42)], data[(1, 42)], data[(1, 43)]
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
     assert not torch.equal(a[0], c[0])

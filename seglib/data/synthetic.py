@@ -19,9 +19,10 @@ DEFAULT_LENGTH = {"train": 2000, "val": 200, "test": 200}
 class SyntheticStreets(SegmentationDataset):
     """Synthetic driving scenes with nine Cityscapes classes and a void ego-vehicle hood.
 
-    Options: ``image_size`` (H, W), ``length`` (items in the split), ``seed``,
-    ``augment`` (random scale / crop / flip / jitter; default on for ``train``) or an
-    explicit ``transform``.
+    Options: ``image_size`` (H, W), ``length`` (items in the split), ``seed``, and
+    ``augment`` (random scale / crop / flip / jitter) or an explicit ``transform``.
+    Augmentation is off by default even for ``train``: every scene is new already, and a
+    one-minute CPU run learns more from plain scenes (measured: val mIoU 0.585 vs 0.566).
     """
 
     classes = scenes.CLASSES
@@ -29,13 +30,11 @@ class SyntheticStreets(SegmentationDataset):
     splits = tuple(SPLIT_IDS)
 
     def __init__(self, split="train", root=None, image_size=(96, 128), length=None, seed=0,
-                 augment=None, transform=None):
+                 augment=False, transform=None):
         height, width = check_image_size(image_size)
         length = DEFAULT_LENGTH[split] if length is None else length
         if not isinstance(length, (int, np.integer)) or length < 1:
             raise ValueError(f"length must be a positive integer, got {length!r}")
-        if augment is None:
-            augment = split == "train"
         if transform is None and augment:
             transform = train_transform((height, width))
         super().__init__(transform)
