@@ -15,14 +15,24 @@ from .device import seed_everything, select_device
 from .models import list_models
 
 DEVICE_NAME = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+SIZE_TEXT = re.compile(r"^\s*[(\[]?\s*(\d+)\s*[,x]\s*(\d+)\s*[)\]]?\s*$")
+
+
+def parse_size(image_size):
+    """``(96, 128)``, ``[96, 128]``, ``"(96, 128)"`` or ``"96x128"`` -> ``(96, 128)``; anything else
+    is returned unchanged (and rejected by ``check_params``).  Papermill passes tuples and
+    command-line values as strings, hence the text forms."""
+    match = SIZE_TEXT.match(image_size) if isinstance(image_size, str) else None
+    return (int(match[1]), int(match[2])) if match else image_size
 
 
 def check_params(*, dataset, data_root=None, image_size, batch_size, steps, max_minutes=None, lr,
                  device="auto", seed=0, model=None, size_divisor=1):
     """Validate notebook parameters; raise one ValueError listing every bad value and what to use.
 
-    Returns the parameters as a dict with ``image_size`` as a tuple."""
+    Returns the parameters as a dict, with ``image_size`` as a tuple of ints."""
     problems = []
+    image_size = parse_size(image_size)
 
     def is_int(v):
         return isinstance(v, numbers.Integral) and not isinstance(v, bool)

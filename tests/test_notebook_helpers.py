@@ -1,0 +1,40 @@
+"""The parameter checks every notebook runs right after its parameters cell."""
+
+import pytest
+
+from seglib.notebook import check_params, parse_size
+
+GOOD = dict(dataset="synthetic", data_root=None, image_size=(96, 128), batch_size=8, steps=10,
+            max_minutes=None, lr=1e-3, device="auto", seed=0)
+
+
+def test_good_parameters_pass_and_sizes_are_normalised():
+    assert check_params(**GOOD)["image_size"] == (96, 128)
+    for text in ("(64, 96)", "[64, 96]", "64x96", [64, 96]):
+        assert check_params(**{**GOOD, "image_size": text}, size_divisor=16)["image_size"] == (64, 96)
+    assert parse_size("(1, 2, 3)") == "(1, 2, 3)"
+
+
+@pytest.mark.parametrize("name,value,message", [
+    ("dataset", "cityscape", "dataset='cityscape' is unknown; valid names: synthetic"),
+    ("image_size", (96,), "image_size must be (height, width)"),
+    ("image_size", (90, 128), "must be a multiple of 16 in both height and width for this model, e.g. (80, 128)"),
+    ("batch_size", 0, "batch_size must be a positive integer"),
+    ("steps", 2.5, "steps must be a positive integer"),
+    ("max_minutes", -1, "max_minutes must be None or a positive number"),
+    ("lr", "fast", "lr must be a positive number"),
+    ("device", "gpu", "device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"),
+    ("seed", None, "seed must be an integer"),
+    ("data_root", 3, "data_root must be None or a folder path"),
+])
+def test_each_bad_value_is_named(name, value, message):
+    with pytest.raises(ValueError, match="bad notebook parameter") as error:
+        check_params(**{**GOOD, name: value}, size_divisor=16)
+    assert message in str(error.value)
+
+
+def test_all_problems_are_listed_at_once():
+    with pytest.raises(ValueError) as error:
+        check_params(**{**GOOD, "steps": 0, "lr": -1, "model": "segnet"})
+    text = str(error.value)
+    assert "steps" in text and "lr" in text and "model='segnet' is unknown; valid names: unet" in text
