@@ -20,19 +20,24 @@ from seglib.device import autocast_dtype
 from seglib.train import make_loss, train_step
 
 
-def timed(fn, repeats, warmup=2, device=None):
-    """Median seconds of ``fn()`` over ``repeats`` runs after ``warmup`` runs."""
-    times = []
+def sync(device):
+    if device is not None and device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed_pair(baseline, ours, repeats, warmup=2, device=None):
+    """Median seconds of ``baseline()`` and of ``ours()``, called alternately so that both see
+    the same machine state (turbo, caches, other load)."""
+    times = ([], [])
     for i in range(warmup + repeats):
-        if device is not None and device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device is not None and device.type == "cuda":
-            torch.cuda.synchronize()
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+        for fn, bucket in zip((baseline, ours), times):
+            sync(device)
+            start = time.perf_counter()
+            fn()
+            sync(device)
+            if i >= warmup:
+                bucket.append(time.perf_counter() - start)
+    return tuple(sorted(t)[len(t) // 2] for t in times)
 
 
 def bench_confusion_matrix(device, repeats):
@@ -44,23 +49,28 @@ def bench_confusion_matrix(device, repeats):
     pred, target = pred.to(device), target.to(device)
     ours = seglib.ConfusionMatrix(num_classes)
     oracle = MulticlassConfusionMatrix(num_classes, ignore_index=255).to(device)
-    t_ours = timed(lambda: ours.update(pred, target), repeats, device=device)
-    t_tm = timed(lambda: oracle.update(pred, target), repeats, device=device)
+    t_tm, t_ours = timed_pair(lambda: oracle.update(pred, target), lambda: ours.update(pred, target),
+                              repeats, device=device)
     assert torch.equal(ours.compute()["matrix"], oracle.compute().cpu() * 1)  # same counts
     mpix = pred.numel() / 1e6
     return ("confusion matrix, 8x512x1024, Mpixel/s", mpix / t_tm, mpix / t_ours, "torchmetrics")
 
 
-def bench_generation(size, consumer_rate, repeats):
-    data = seglib.get_dataset("synthetic", "train", image_size=size, augment=False)
+def bench_generation(size, train_rate, repeats):
+    """Scenes/s on one core vs the images/s that training at the same size consumes."""
+    data = seglib.get_dataset("synthetic", "train", image_size=size)
     count = 200 if size[0] <= 128 else 20
-    seconds = timed(lambda: [data.load(i) for i in range(count)], repeats, warmup=1)
-    label = f"synthetic scenes {size[0]}x{size[1]}, images/s (1 core)"
-    return (label, consumer_rate, count / seconds, "U-Net train images/s")
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for i in range(count):
+            data.load(i)
+    rate = repeats * count / (time.perf_counter() - start)
+    return (f"synthetic scenes {size[0]}x{size[1]}, images/s (1 core)", train_rate, rate,
+            f"U-Net-16 train images/s at {size[0]}x{size[1]}")
 
 
 def bench_train_step(device, repeats, size=(96, 128), batch_size=8):
-    data = seglib.get_dataset("synthetic", "train", image_size=size, augment=False)
+    data = seglib.get_dataset("synthetic", "train", image_size=size)
     images = torch.stack([data[i][0] for i in range(batch_size)]).to(device)
     masks = torch.stack([data[i][1] for i in range(batch_size)]).to(device)
     loss_fn = make_loss()
@@ -88,8 +98,7 @@ def bench_train_step(device, repeats, size=(96, 128), batch_size=8):
         x = images.contiguous(memory_format=torch.channels_last) if channels_last else images
         return lambda: train_step(model, x, masks, opt, loss_fn, scaler, dtype)
 
-    t_plain = timed(plain_loop(), repeats, warmup=3, device=device)
-    t_fit = timed(fit_step(), repeats, warmup=3, device=device)
+    t_plain, t_fit = timed_pair(plain_loop(), fit_step(), repeats, warmup=3, device=device)
     dtype = autocast_dtype(device)
     mode = "fp32" if dtype is None else str(dtype).replace("torch.", "")
     return (f"U-Net-16 train step {size[0]}x{size[1]} b{batch_size}, images/s ({mode})",
@@ -106,14 +115,15 @@ def main():
     torch.set_num_threads(args.threads)
     print(f"device: {device}, torch {torch.__version__}, {args.threads} CPU threads")
 
-    rows = [bench_confusion_matrix(device, args.repeats), bench_train_step(device, args.repeats)]
-    train_rate = rows[1][2]
+    small = bench_train_step(device, args.repeats)
+    large = bench_train_step(device, 3, size=(512, 1024), batch_size=2)
+    rows = [bench_confusion_matrix(device, args.repeats), small, large]
     torch.set_num_threads(1)
-    rows += [bench_generation((96, 128), train_rate, 3), bench_generation((512, 1024), train_rate, 3)]
+    rows += [bench_generation((96, 128), small[2], 3), bench_generation((512, 1024), large[2], 3)]
 
-    print(f"\n{'benchmark':<52} {'baseline':>10} {'seglib':>10} {'ratio':>7}  baseline is")
+    print(f"\n{'benchmark':<56} {'baseline':>9} {'seglib':>9} {'ratio':>7}  baseline is")
     for label, base, ours, base_name in rows:
-        print(f"{label:<52} {base:10.1f} {ours:10.1f} {ours / base:6.2f}x  {base_name}")
+        print(f"{label:<56} {base:9.1f} {ours:9.1f} {ours / base:6.2f}x  {base_name}")
 
 
 if __name__ == "__main__":
