@@ -149,3 +149,23 @@ def test_gpu_mixed_precision_fit(stripes, tiny_unet):
     history = fit(tiny_unet(), stripes(64), stripes(8, seed=1), steps=40, lr=0.02, device="cuda",
                   progress=False)
     assert history.last["miou"] > 0.9
+
+
+def test_fp16_grad_scaler_step_runs_on_cpu(stripes, tiny_unet):
+    # the path GPUs without bf16 take: fp16 autocast, a grad scaler, unscale before clipping
+    from seglib.train import make_loss, train_step
+
+    model = tiny_unet()
+    images, masks = (torch.stack(t) for t in zip(*[stripes(4)[i] for i in range(4)]))
+    opt = torch.optim.AdamW(model.parameters(), 1e-3)
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**8)
+    before = [p.clone() for p in model.parameters()]
+    loss = train_step(model, images, masks, opt, make_loss(), scaler, torch.float16, grad_clip=1.0)
+    assert math.isfinite(loss.item()) and scaler.get_scale() > 0
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+@pytest.mark.slow
+def test_torch_compile_option(stripes, tiny_unet):
+    history = fit(tiny_unet(), stripes(8), steps=2, batch_size=4, compile=True, progress=False)
+    assert math.isfinite(history.last["train_loss"])
