@@ -72,3 +72,10 @@ def test_every_notebook_follows_the_conventions():
         assert any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code)
         assert path.stat().st_size < 2_000_000, f"{path.name} is over 2 MB"
         assert "widgets" not in nb["metadata"], f"{path.name}: strip the stored widget state"
+
+
+def test_committed_notebooks_hold_no_widget_views():
+    for path in NOTEBOOKS:
+        text = path.read_text()
+        assert "application/vnd.jupyter.widget-view+json" not in text, \
+            f"{path.name}: refresh it with tools/refresh_notebooks.py"

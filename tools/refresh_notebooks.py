@@ -1,0 +1,53 @@
+"""Re-execute the committed notebooks in place, so their stored outputs match the library.
+
+    python tools/refresh_notebooks.py                 # every notebook in notebooks/
+    python tools/refresh_notebooks.py notebooks/00_data_and_metrics.ipynb
+
+Runs each notebook top to bottom with its default parameters (what nbval re-checks) and
+keeps the committed copy small and clean: no stored widget state and no widget views
+(a saved progress bar would show its first frame, "0/250", forever), no papermill metadata.  Run it after a change
+to seglib that alters what a notebook prints, then commit the notebooks.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def strip_widgets(nb):
+    """Drop outputs that are widget views, and widget state from the metadata."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
+    return nb
+
+
+def refresh(path, timeout):
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
+                            resources={"metadata": {"path": str(Path(path).parent)}})
+    client.execute()
+    nbformat.write(strip_widgets(nb), path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    args = parser.parse_args(argv)
+    for path in [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        start = time.perf_counter()
+        refresh(path, args.timeout)
+        print(f"{path.name}: re-executed in {time.perf_counter() - start:.0f} s, {path.stat().st_size / 1e3:.0f} kB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
