@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
+from .data.base import SegmentationDataset
 from .device import autocast_dtype, select_device
 from .inference import evaluate
 
@@ -50,11 +51,13 @@ def make_loss(loss="cross_entropy", class_weights=None, ignore_index=255):
 
 class EpochSampler(torch.utils.data.Sampler):
     """Shuffles ``range(length)`` anew each epoch from ``(seed, epoch)`` alone, and pairs each
-    index with a seed for its random augmentation, so that any step can be replayed exactly
-    (resume) whatever the number of workers.  ``start`` skips that many items."""
+    index with a seed for its random augmentation (``SegmentationDataset`` accepts
+    ``dataset[(index, seed)]``), so that any step can be replayed exactly (resume) whatever
+    the number of workers.  ``start`` skips that many items.  ``with_seeds=False`` yields
+    plain indices, for datasets of other kinds."""
 
-    def __init__(self, length, seed=0):
-        self.length, self.seed, self.epoch, self.start = length, seed, 0, 0
+    def __init__(self, length, seed=0, with_seeds=True):
+        self.length, self.seed, self.with_seeds, self.epoch, self.start = length, seed, with_seeds, 0, 0
 
     def __len__(self):
         return self.length - self.start
@@ -64,7 +67,7 @@ class EpochSampler(torch.utils.data.Sampler):
         order = torch.randperm(self.length, generator=g)
         item_seeds = torch.randint(2**62, (self.length,), generator=g)
         for i in range(self.start, self.length):
-            yield int(order[i]), int(item_seeds[i])
+            yield (int(order[i]), int(item_seeds[i])) if self.with_seeds else int(order[i])
 
 
 # ---------------------------------------------------------------- one step
@@ -168,7 +171,7 @@ def fit(model, train_data, val_data=None, *, steps=None, epochs=None, max_minute
     if resume and checkpoint and Path(checkpoint).exists():
         step, history = restore(checkpoint, model, opt, scaler, run)
 
-    sampler = EpochSampler(len(train_data), seed)
+    sampler = EpochSampler(len(train_data), seed, with_seeds=isinstance(train_data, SegmentationDataset))
     loader = torch.utils.data.DataLoader(
         train_data, batch_size=batch_size, sampler=sampler, drop_last=True, num_workers=num_workers,
         pin_memory=device.type == "cuda", persistent_workers=num_workers > 0)

@@ -169,3 +169,21 @@ def test_fp16_grad_scaler_step_runs_on_cpu(stripes, tiny_unet):
 def test_torch_compile_option(stripes, tiny_unet):
     history = fit(tiny_unet(), stripes(8), steps=2, batch_size=4, compile=True, progress=False)
     assert math.isfinite(history.last["train_loss"])
+
+
+@pytest.mark.slow
+def test_data_loader_workers_do_not_change_the_run(stripes, tiny_unet):
+    data = stripes(16, transform=train_transform((32, 32)))  # random augmentation in the workers
+    models = [tiny_unet(), tiny_unet()]
+    for model, workers in zip(models, (0, 2)):
+        fit(model, data, steps=6, batch_size=4, num_workers=workers, progress=False)
+    for name, value in models[0].state_dict().items():
+        torch.testing.assert_close(models[1].state_dict()[name], value, msg=name)
+
+
+def test_fit_accepts_plain_torch_datasets(tiny_unet):
+    images = torch.randn(8, 3, 16, 16)
+    masks = (images[:, 0] > 0).long()  # (N, H, W): class 1 where the red channel is positive
+    plain = torch.utils.data.TensorDataset(images, masks)
+    history = fit(tiny_unet(num_classes=2), plain, steps=3, batch_size=4, progress=False)
+    assert history["step"] == [2, 3] and math.isfinite(history.last["train_loss"])  # an epoch is 2 steps
