@@ -200,10 +200,7 @@ def fit(model, train_data, val_data=None, *, steps=None, epochs=None, max_minute
                 mean_loss = float(loss_sum) / loss_count  # one sync per evaluation window
                 if not math.isfinite(mean_loss):
                     bar.close()
-                    raise FloatingPointError(
-                        f"the training loss became {mean_loss} between steps {step - loss_count + 1} and {step} "
-                        f"(lr={lr}): lower the learning rate, set grad_clip=1.0, or check the labels "
-                        "(every value must be a class index or ignore_index)")
+                    raise_not_finite(mean_loss, step - loss_count + 1, step, lr)
                 record = {"step": step, "epoch": step / steps_per_epoch, "lr": opt.param_groups[0]["lr"],
                           "train_loss": mean_loss, "seconds": time.perf_counter() - start,
                           "images_per_s": loss_count * batch_size / (time.perf_counter() - window_start)}
@@ -227,6 +224,13 @@ def fit(model, train_data, val_data=None, *, steps=None, epochs=None, max_minute
                 break
     bar.close()
     return history
+
+
+def raise_not_finite(mean_loss, first_step, last_step, lr):
+    raise FloatingPointError(
+        f"the training loss became {mean_loss} between steps {first_step} and {last_step} (lr={lr}): "
+        "lower the learning rate, set grad_clip=1.0, or check the labels "
+        "(every value must be a class index or ignore_index)")
 
 
 def restore(path, model, optimizer, scaler, run):
