@@ -36,11 +36,13 @@ _CAR_PAINT = ((215, 215, 220), (25, 25, 30), (125, 128, 135), (165, 20, 25), (25
               (185, 180, 165), (50, 75, 55), (215, 170, 40), (95, 60, 40), (170, 175, 185))
 _WALLS = ((160, 148, 130), (118, 118, 120), (150, 85, 65), (195, 190, 180), (92, 92, 98), (175, 155, 115))
 _LEAVES = ((55, 90, 35), (75, 105, 40), (95, 110, 50), (60, 95, 45))
+_CLOTHES = ((215, 30, 40), (30, 70, 190), (240, 195, 30), (35, 150, 65), (240, 120, 25), (240, 240, 240),
+            (130, 40, 150), (20, 20, 25))
 _SKIN = ((235, 195, 165), (205, 155, 115), (145, 100, 70), (95, 65, 45))
 _OCTAGON = np.array([(1, 0.7071, 0, -0.7071, -1, -0.7071, 0, 0.7071),     # cos, sin of 8 angles
                      (0, 0.7071, 1, 0.7071, 0, -0.7071, -1, -0.7071)])
-_GRAIN = np.full(256, 10.0, np.float32)   # uniform pixel noise amplitude by label: rough asphalt, leaves
-_GRAIN[[ROAD, SIDEWALK, BUILDING, VEGETATION, SKY]] = 24.0, 17.0, 14.0, 40.0, 5.0
+_GRAIN = np.full(256, 10.0, np.float32)   # uniform pixel noise by label: rough asphalt, leaves; smooth thin things
+_GRAIN[[ROAD, SIDEWALK, BUILDING, VEGETATION, SKY, POLE, SIGN, PERSON]] = 24.0, 17.0, 14.0, 40.0, 5.0, 4.0, 4.0, 4.0
 _U, _V = np.array([0, 1, 1, 0], bool), np.array([0, 0, 1, 1], bool)   # rectangle corners, traced around
 
 
@@ -172,23 +174,23 @@ def _draw_tree(cv, rng, x, z):
 
 def _draw_street_light(cv, rng, x, z, towards_road):
     height, reach = rng.uniform(3.5, 4.5), towards_road * rng.uniform(0.8, 1.5)
-    pole = cv.box(x - 0.025, x + 0.025, 0, height, z)
-    arm = cv.box(min(x, x + reach), max(x, x + reach), height - 0.05, height, z)
-    cv.fill([pole, arm], _color(rng, ((70, 75, 80), (55, 70, 60), (160, 165, 170)), 10), POLE)
+    pole = cv.box(x - 0.04, x + 0.04, 0, height, z)
+    arm = cv.box(min(x, x + reach), max(x, x + reach), height - 0.06, height, z)
+    cv.fill([pole, arm], _color(rng, ((40, 44, 50), (30, 58, 42), (205, 210, 215)), 8), POLE)
     cv.fill([cv.box(x + reach - 0.2, x + reach + 0.2, height - 0.15, height, z)], (200, 200, 190), POLE)
 
 
 def _draw_sign(cv, rng, x, z):
-    height, r = rng.uniform(1.8, 2.3), rng.uniform(0.2, 0.3)
-    cv.fill([cv.box(x - 0.025, x + 0.025, 0, height, z)], (150, 150, 155), POLE)
+    height, r = rng.uniform(1.8, 2.3), rng.uniform(0.25, 0.35)
+    cv.fill([cv.box(x - 0.035, x + 0.035, 0, height, z)], (60, 64, 70), POLE)
     kind = rng.integers(3)
     if kind == 0:                                                                # round sign
-        cv.disc(x, height + r, z, r, (200, 25, 30), SIGN)
+        cv.disc(x, height + r, z, r, (235, 20, 25), SIGN)
         cv.disc(x, height + r, z, 0.7 * r, (235, 235, 235) if rng.random() < 0.7 else (30, 70, 170))
     elif kind == 1:                                                              # warning triangle
-        cv.fill([cv.upright(z, ((x - r, height), (x + r, height), (x, height + 1.7 * r)))], (210, 30, 30), SIGN)
+        cv.fill([cv.upright(z, ((x - r, height), (x + r, height), (x, height + 1.7 * r)))], (235, 25, 25), SIGN)
     else:                                                                        # information board
-        colour = ((30, 80, 175), (240, 200, 40), (30, 120, 60))[rng.integers(3)]
+        colour = ((20, 80, 220), (255, 215, 0), (20, 150, 60))[rng.integers(3)]
         cv.fill([cv.box(x - 1.2 * r, x + 1.2 * r, height, height + 1.5 * r, z)], colour, SIGN)
 
 
@@ -196,8 +198,8 @@ def _draw_person(cv, rng, x, z):
     h, step = rng.uniform(1.2, 1.45), rng.uniform(-0.08, 0.08)
     legs = [cv.box(x + (a + b) * h, x + (a + b + 0.08) * h, 0, 0.48 * h, z) for a, b in ((-0.1, step), (0.02, -step))]
     cv.fill(legs, _color(rng, ((40, 45, 70), (30, 30, 30), (110, 110, 115), (170, 150, 120)), 12), PERSON)
-    torso = ((x - 0.11 * h, 0.46 * h), (x + 0.11 * h, 0.46 * h), (x + 0.13 * h, 0.82 * h), (x - 0.13 * h, 0.82 * h))
-    cv.fill([cv.upright(z, torso)], tuple(rng.uniform(20, 230, 3).tolist()), PERSON)
+    torso = ((x - 0.12 * h, 0.46 * h), (x + 0.12 * h, 0.46 * h), (x + 0.15 * h, 0.82 * h), (x - 0.15 * h, 0.82 * h))
+    cv.fill([cv.upright(z, torso)], _color(rng, _CLOTHES, 15), PERSON)
     cv.disc(x, 0.9 * h, z, 0.075 * h, _color(rng, _SKIN, 10), PERSON)
 
 
@@ -271,16 +273,16 @@ def render_scene(rng: np.random.Generator, height: int, width: int) -> tuple[np.
     for kerb, out in ((left, -1), (right, 1)):   # out: direction from the road to the sidewalk
         if rng.random() < 0.75:
             things += [(z, _draw_tree, (kerb + out * 0.75 * walk, z)) for z in np.cumsum(rng.uniform(6, 14, 5))]
-        if rng.random() < 0.65:
-            things += [(z, _draw_street_light, (kerb + out * 0.35, z, -out)) for z in np.cumsum(rng.uniform(12, 24, 3))]
+        if rng.random() < 0.55:
+            things += [(z, _draw_street_light, (kerb + out * 0.35, z, -out)) for z in np.cumsum(rng.uniform(8, 22, 3))]
     for _ in range(rng.integers(1, 4)):
         kerb, out = ((left, -1), (right, 1))[rng.integers(2)]
         z = rng.uniform(4, 30)
         things.append((z, _draw_sign, (kerb + out * 0.3, z)))
     for _ in range(1 + rng.poisson(2.0)):
         kerb, out = ((left, -1), (right, 1))[rng.integers(2)]
-        x = kerb + out * rng.uniform(0.5, walk - 0.3) if rng.random() < 0.85 else rng.uniform(left, right)
-        z = rng.uniform(3, 35)
+        x = kerb + out * rng.uniform(0.5, walk - 0.3) if rng.random() < 0.95 else rng.uniform(left, right)
+        z = rng.uniform(3, 25)
         things.append((z, _draw_person, (x, z)))
     for x in left + lane * (np.arange(lanes) + 0.5):   # a queue of cars per lane, some gaps left out
         start = 5.0 if abs(x) < lane / 2 else 1.0      # keep a distance to the car ahead in the own lane
