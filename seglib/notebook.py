@@ -11,6 +11,7 @@ import re
 import torch
 
 from .data import list_datasets
+from .data.base import check_image_size
 from .device import seed_everything, select_device
 from .models import list_models
 
@@ -41,12 +42,15 @@ def check_params(*, dataset, data_root=None, image_size, batch_size, steps, max_
         problems.append(f"dataset={dataset!r} is unknown; valid names: {', '.join(list_datasets())}")
     if data_root is not None and not isinstance(data_root, str):
         problems.append(f"data_root must be None or a folder path string, got {data_root!r}")
-    if not (isinstance(image_size, (tuple, list)) and len(image_size) == 2
-            and all(is_int(v) and v > 0 for v in image_size)):
-        problems.append(f"image_size must be (height, width) in positive integers, got {image_size!r}")
-    elif any(v % size_divisor for v in image_size):
-        problems.append(f"image_size={tuple(image_size)} must be a multiple of {size_divisor} in both "
-                        f"height and width for this model, e.g. {tuple(max(size_divisor, v // size_divisor * size_divisor) for v in image_size)}")
+    try:
+        check_image_size(image_size)
+    except ValueError as error:
+        problems.append(str(error))
+    else:
+        if any(v % size_divisor for v in image_size):
+            example = tuple(max(size_divisor, v // size_divisor * size_divisor) for v in image_size)
+            problems.append(f"image_size={tuple(image_size)} must be a multiple of {size_divisor} in both "
+                            f"height and width for this model, e.g. {example}")
     if not (is_int(batch_size) and batch_size > 0):
         problems.append(f"batch_size must be a positive integer, got {batch_size!r}")
     if not (is_int(steps) and steps > 0):

@@ -6,6 +6,8 @@ Subclasses only implement ``__len__`` and ``load(index)``, which returns the raw
 uint8 arrays; the base class applies the paired transform.
 """
 
+import numbers
+
 import numpy as np
 import torch
 from torchvision import tv_tensors
@@ -71,3 +73,12 @@ def denormalize(image: torch.Tensor) -> np.ndarray:
     std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
     rgb = (image.detach().cpu().float() * std + mean).clamp(0, 1)
     return (rgb.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def check_image_size(image_size) -> tuple[int, int]:
+    """Validate an ``(H, W)`` pair of positive ints and return it as a tuple."""
+    ok = (isinstance(image_size, (tuple, list)) and len(image_size) == 2
+          and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in image_size))
+    if not ok:
+        raise ValueError(f"image_size must be (height, width) in positive integers, got {image_size!r}")
+    return int(image_size[0]), int(image_size[1])

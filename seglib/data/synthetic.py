@@ -9,7 +9,7 @@ Scenes are rendered directly at ``image_size``, so any resolution is sharp.
 import numpy as np
 
 from . import scenes
-from .base import SegmentationDataset
+from .base import SegmentationDataset, check_image_size
 from .transforms import train_transform
 
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
@@ -48,14 +48,3 @@ class SyntheticStreets(SegmentationDataset):
         seq = np.random.SeedSequence([self.seed, SPLIT_IDS[self.split], index])
         return scenes.render_scene(np.random.default_rng(seq), *self.image_size)
 
-
-def check_image_size(image_size):
-    """Validate an ``(H, W)`` pair of positive ints and return it as a tuple."""
-    try:
-        height, width = (int(v) for v in image_size)
-        ok = (height, width) == tuple(image_size) and height > 0 and width > 0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"image_size must be (height, width) in positive integers, got {image_size!r}")
-    return height, width
