@@ -5,7 +5,7 @@
 
 Runs each notebook top to bottom with its default parameters (what nbval re-checks) and
 keeps the committed copy small and clean: no stored widget state and no widget views
-(a saved progress bar would show its first frame, "0/250", forever), no papermill metadata.  Run it after a change
+(a saved progress bar would show its first frame, "0/250", forever), no timestamps.  Run it after a change
 to seglib that alters what a notebook prints, then commit the notebooks.
 """
 
@@ -21,10 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-def strip_widgets(nb):
-    """Drop outputs that are widget views, and widget state from the metadata."""
+def clean(nb):
+    """Drop outputs that are widget views, widget state, and per-cell execution timestamps
+    (they would make every refresh a diff of every cell)."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
+        cell.metadata.pop("execution", None)
         if "outputs" in cell:
             cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
     return nb
@@ -35,7 +37,7 @@ def refresh(path, timeout):
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
                             resources={"metadata": {"path": str(Path(path).parent)}})
     client.execute()
-    nbformat.write(strip_widgets(nb), path)
+    nbformat.write(clean(nb), path)
 
 
 def main(argv=None):
