@@ -74,13 +74,15 @@ def evaluate(model, dataset, batch_size=16, device=None, native_resolution=False
     """Score ``model`` on ``dataset`` with a ConfusionMatrix; returns its ``compute()`` dict.
 
     ``native_resolution=True`` scores against the labels at their original size
-    (``dataset.load``), predicting each image at ``size`` (the training resolution)
-    and upsampling, instead of scoring at the training resolution."""
+    (``dataset.load_native`` where the dataset has it, else ``dataset.load``), predicting
+    each image at ``size`` (the training resolution) and upsampling, instead of scoring at
+    the training resolution."""
     device = next(model.parameters()).device if device is None else torch.device(device)
     cm = ConfusionMatrix(dataset.num_classes, dataset.ignore_index)
     if native_resolution:
+        load = getattr(dataset, "load_native", dataset.load)
         for index in range(len(dataset)):
-            image, mask = dataset.load(index)
+            image, mask = load(index)
             pred = predict(model, image, size=size, device=device)
             cm.update(pred, torch.from_numpy(mask).to(torch.int64))
         return cm.compute()

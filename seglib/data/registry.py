@@ -1,14 +1,26 @@
 """``get_dataset(name, split, root=None, **options)``: one entry point for every dataset."""
 
+from .camvid import CamVid
+from .camvid32 import CamSeq, CamVid32
+from .cityscapes import Cityscapes
+from .kitti import KittiRoad
 from .synthetic import SyntheticStreets
+from .voc import VOC
 
 DATASETS = {
     "synthetic": SyntheticStreets,
+    "cityscapes": Cityscapes,
+    "voc": VOC,
+    "camvid": CamVid,
+    "camvid32": CamVid32,
+    "camseq": CamSeq,
+    "kitti_road": KittiRoad,
 }
 
 
 def get_dataset(name: str, split: str, root=None, **options):
-    """Build dataset ``name`` for ``split``; ``options`` go to the dataset (``image_size``, ...)."""
+    """Build dataset ``name`` for ``split``.  ``root``: a real dataset's folder (default
+    ``data_home() / name``); ``options`` go to the dataset (``image_size``, ``cache``, ...)."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(sorted(DATASETS))}")
     cls = DATASETS[name]

@@ -11,13 +11,15 @@ import numpy as np
 
 def class_pixel_counts(dataset, max_items=None):
     """Return ``(pixels, image_pixels)``: per class, its pixel count, and the total pixel
-    count of the images in which it appears (void pixels excluded from neither)."""
+    count of the images in which it appears (void pixels excluded from neither).  Real
+    datasets count their label files at full size (``load_label``)."""
     n = dataset.num_classes
     pixels = np.zeros(n, dtype=np.int64)
     image_pixels = np.zeros(n, dtype=np.int64)
     count = len(dataset) if max_items is None else min(max_items, len(dataset))
+    load_label = getattr(dataset, "load_label", lambda index: dataset.load(index)[1])
     for index in range(count):
-        _, mask = dataset.load(index)
+        mask = load_label(index)
         hist = np.bincount(mask.ravel(), minlength=256)[:n]
         pixels += hist
         image_pixels[hist > 0] += mask.size

@@ -1,0 +1,70 @@
+"""Reading image and label files, with errors that name the file.
+
+Images are read with OpenCV (fast PNG and JPEG decoding) and returned as RGB.  Label
+images hold class indices: 8-bit grey PNGs, palette PNGs (PASCAL VOC: the indices, not the
+colours, are the labels) or 16-bit PNGs; Pillow reads all three as the stored indices.
+Colour-coded labels are read as RGB and decoded with ``seglib.data.labels.decode_colors``.
+"""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+cv2.setNumThreads(1)  # DataLoader workers already run in parallel
+
+
+class CorruptFileError(ValueError):
+    """An image or label file that cannot be decoded."""
+
+
+def read_image(path) -> np.ndarray:
+    """An RGB image file -> uint8 array (H, W, 3)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"image file not found: {path}")
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise CorruptFileError(f"cannot decode image {path}: the file is corrupt or not an image; "
+                               "delete it and download the dataset again")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def read_index_label(path) -> np.ndarray:
+    """A label image of class indices (grey, palette or 16-bit PNG) -> array (H, W).
+
+    Colour label images are refused: their colours need a colour table, not this function."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"label file not found: {path}")
+    try:
+        with Image.open(path) as label:
+            mode = label.mode
+            array = np.asarray(label)
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise CorruptFileError(f"cannot decode label {path} ({error}): the file is corrupt; "
+                               "delete it and download the dataset again") from error
+    if mode not in ("L", "P", "I;16", "I"):
+        raise ValueError(f"label {path} is a {mode} image, not an image of class indices "
+                         "(grey, palette or 16-bit PNG); colour labels need a colour table")
+    return array
+
+
+def read_color_label(path) -> np.ndarray:
+    """A colour-coded label image -> uint8 RGB array (H, W, 3)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"label file not found: {path}")
+    label = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if label is None:
+        raise CorruptFileError(f"cannot decode label {path}: the file is corrupt or not an image; "
+                               "delete it and download the dataset again")
+    return cv2.cvtColor(label, cv2.COLOR_BGR2RGB)
+
+
+def check_same_size(image, label, image_path, label_path):
+    """Raise if an image and its label differ in height or width, naming both files."""
+    if image.shape[:2] != label.shape[:2]:
+        raise ValueError(f"image and label sizes differ: {image_path} is {image.shape[1]}x{image.shape[0]}, "
+                         f"{label_path} is {label.shape[1]}x{label.shape[0]} (width x height)")
