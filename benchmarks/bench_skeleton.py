@@ -18,26 +18,7 @@ from torchmetrics.classification import MulticlassConfusionMatrix
 import seglib
 from seglib.device import autocast_dtype
 from seglib.train import make_loss, train_step
-
-
-def sync(device):
-    if device is not None and device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def timed_pair(baseline, ours, repeats, warmup=2, device=None):
-    """Median seconds of ``baseline()`` and of ``ours()``, called alternately so that both see
-    the same machine state (turbo, caches, other load)."""
-    times = ([], [])
-    for i in range(warmup + repeats):
-        for fn, bucket in zip((baseline, ours), times):
-            sync(device)
-            start = time.perf_counter()
-            fn()
-            sync(device)
-            if i >= warmup:
-                bucket.append(time.perf_counter() - start)
-    return tuple(sorted(t)[len(t) // 2] for t in times)
+from timing import print_table, timed_pair
 
 
 def bench_confusion_matrix(device, repeats):
@@ -121,9 +102,7 @@ def main():
     torch.set_num_threads(1)
     rows += [bench_generation((96, 128), small[2], 3), bench_generation((512, 1024), large[2], 3)]
 
-    print(f"\n{'benchmark':<56} {'baseline':>9} {'seglib':>9} {'ratio':>7}  baseline is")
-    for label, base, ours, base_name in rows:
-        print(f"{label:<56} {base:9.1f} {ours:9.1f} {ours / base:6.2f}x  {base_name}")
+    print_table(rows)
 
 
 if __name__ == "__main__":
