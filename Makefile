@@ -25,6 +25,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_skeleton.py $(ARGS)
+	$(PY) benchmarks/bench_data_cache.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

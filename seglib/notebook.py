@@ -10,7 +10,7 @@ import re
 
 import torch
 
-from .data import list_datasets
+from .data import get_dataset, list_datasets
 from .data.base import check_image_size
 from .device import seed_everything, select_device
 from .models import list_models
@@ -79,6 +79,17 @@ def setup(seed=0, device="auto", threads=2) -> torch.device:
     if device.type == "cpu":
         torch.set_num_threads(threads)
     return device
+
+
+def load_data(dataset, data_root=None, image_size=(96, 128), **options):
+    """The (train, val) splits a notebook trains and scores on, at ``image_size``.
+
+    A real dataset is cached on first use (decoded and resized once, then read
+    memory-mapped: see ``seglib.data.cache``); the synthetic one is drawn on the fly."""
+    if dataset != "synthetic":
+        options = {"cache": True, **options}
+    return tuple(get_dataset(dataset, split, root=data_root, image_size=image_size, **options)
+                 for split in ("train", "val"))
 
 
 def report_final(miou: float):

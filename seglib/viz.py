@@ -73,6 +73,38 @@ def show_samples(dataset, indices=(0, 1, 2), alpha=0.5, predictions=None, width=
     return fig
 
 
+def show_label_file(dataset, index=0, width=3.6):
+    """A real dataset's item as stored and as decoded: the image, the label file's content
+    (index values, or colours), and the class mask, with the label map as the legend."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    image_path, label_path = dataset.files[index]
+    image, mask = dataset.load_native(index)
+    with Image.open(label_path) as stored:
+        mode, raw = stored.mode, np.asarray(stored)
+    fig, axes = plt.subplots(1, 3, figsize=(3 * width, width * image.shape[0] / image.shape[1] + 1.6))
+    axes[0].imshow(image)
+    axes[0].set_title(image_path.name, fontsize=8)
+    if raw.ndim == 2:  # indices (grey, palette or 16-bit): show the numbers, not a palette
+        shown = axes[1].imshow(raw, cmap="viridis", interpolation="nearest")
+        fig.colorbar(shown, ax=axes[1], fraction=0.03)
+        what = f"{label_path.name}\n{mode} image, values {int(raw.min())}..{int(raw.max())}"
+    else:
+        axes[1].imshow(raw, interpolation="nearest")
+        what = f"{label_path.name}\n{mode} colours"
+    axes[1].set_title(what, fontsize=8)
+    axes[2].imshow(colorize(mask, dataset.colors), interpolation="nearest")
+    axes[2].set_title("decoded classes (black: ignore)", fontsize=8)
+    for ax in axes:
+        ax.axis("off")
+    names = [f"{i} {name}" for i, name in enumerate(dataset.classes)]
+    fig.legend(handles=legend_handles(names, dataset.colors), loc="lower center", ncol=min(8, len(names)),
+               fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(names) // 8), 1, 1))
+    return fig
+
+
 def plot_class_iou(iou, classes, title="per-class IoU", ax=None):
     """Bar chart of per-class IoU, sorted, with the mIoU as a dashed line."""
     import matplotlib.pyplot as plt

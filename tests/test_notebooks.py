@@ -45,7 +45,7 @@ def test_runner_executes_every_notebook_with_tiny_parameters(tmp_path, capsys):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name,value,message", [
-    ("dataset", "cityscape", "dataset='cityscape' is unknown; valid names: synthetic"),
+    ("dataset", "cityscape", "dataset='cityscape' is unknown; valid names: camseq, camvid, camvid32, cityscapes"),
     ("image_size", (90, 128), "must be a multiple of 16"),
     ("steps", 0, "steps must be a positive integer"),
 ])
@@ -54,6 +54,22 @@ def test_bad_parameters_stop_with_a_clear_message(tmp_path, name, value, message
         papermill.execute_notebook(str(NOTEBOOKS[0]), str(tmp_path / "out.ipynb"), parameters={name: value},
                                    kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
     assert "bad notebook parameter" in str(error.value) and message in str(error.value)
+
+
+@pytest.mark.slow
+def test_notebook_00_runs_on_real_camvid_with_one_parameter(shared_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGLIB_CACHE", str(tmp_path / "cache"))  # the kernel inherits it
+    out = tmp_path / "camvid.ipynb"
+    papermill.execute_notebook(str(NOTEBOOKS[0]), str(out), kernel_name="python3", cwd=str(tmp_path),
+                               progress_bar=False, parameters={"dataset": "camvid", "steps": 5,
+                                                               "data_root": str(shared_data / "camvid11")})
+    text = outputs_text(out)
+    assert "367 train and 101 val images" in text and "0 Sky, 1 Building" in text
+    assert "SignSymbol:   3.85   SegNet published   9.64 (2.51x)" in text  # the weights section
+    assert "camvid: CamVid(split='train', 367 images" in text  # the real-datasets section found it
+    assert "voc: not found; get it with `python data_scripts/get_data.py voc2012`" in text
+    assert 0 <= run_notebooks.final_miou(out) <= 1
+    assert len(list((tmp_path / "cache").glob("camvid-*-96x128-*.images.npy"))) == 2  # train and val cached
 
 
 def test_every_notebook_follows_the_conventions():
@@ -72,6 +88,7 @@ def test_every_notebook_follows_the_conventions():
         assert any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code)
         assert path.stat().st_size < 2_000_000, f"{path.name} is over 2 MB"
         assert "widgets" not in nb["metadata"], f"{path.name}: strip the stored widget state"
+        assert '"image/png"' in path.read_text(), f"{path.name}: committed without its figures"
 
 
 def test_committed_notebooks_hold_no_widget_views():

@@ -10,6 +10,7 @@ to seglib that alters what a notebook prints, then commit the notebooks.
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -45,6 +46,9 @@ def main(argv=None):
     parser.add_argument("notebooks", nargs="*")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     args = parser.parse_args(argv)
+    # The kernel inherits this environment: a non-interactive backend (CI sets MPLBACKEND=Agg)
+    # would make it drop every figure from the committed outputs.
+    os.environ.pop("MPLBACKEND", None)
     for path in [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
         start = time.perf_counter()
         refresh(path, args.timeout)

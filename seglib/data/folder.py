@@ -87,11 +87,11 @@ class FileDataset(SegmentationDataset):
 
     def not_found(self, problem, root=None) -> DatasetNotFoundError:
         root = self.root if root is None else root
+        command = get_data_command(self.script or self.name)
         return DatasetNotFoundError(
             f"{problem}.\nExpected under {root}:\n{self.layout.strip(chr(10))}\n"
-            f"Get it with `{get_data_command(self.script or self.name)}` (it writes to "
-            f"{data_home() / self.name}; set SEGLIB_DATA to use another folder), "
-            f"or pass root= the folder that holds it.")
+            f"Get it with `{command}` (it writes to {data_home() / self.name}; set SEGLIB_DATA to use "
+            f"another folder), or pass root= the folder that holds it.", self.name, root, command)
 
     def pair(self, image: Path, label: Path) -> tuple[Path, Path]:
         """An (image, label) pair, checked to exist."""

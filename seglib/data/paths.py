@@ -11,7 +11,16 @@ from pathlib import Path
 
 
 class DatasetNotFoundError(FileNotFoundError):
-    """A dataset's folder is missing or not laid out as its loader expects."""
+    """A dataset's folder is missing or not laid out as its loader expects.
+
+    ``dataset``, ``root`` and ``command`` (the data script that gets it) are attributes too."""
+
+    def __init__(self, message, dataset="", root=None, command=""):
+        super().__init__(message)
+        self.dataset, self.root, self.command = dataset, root, command
+
+    def __str__(self):
+        return self.args[0]
 
 
 def data_home() -> Path:

@@ -3,6 +3,7 @@
 from .camvid import CamVid
 from .camvid32 import CamSeq, CamVid32
 from .cityscapes import Cityscapes
+from .folder import FileDataset
 from .kitti import KittiRoad
 from .synthetic import SyntheticStreets
 from .voc import VOC
@@ -31,3 +32,8 @@ def get_dataset(name: str, split: str, root=None, **options):
 
 def list_datasets() -> list[str]:
     return sorted(DATASETS)
+
+
+def real_datasets() -> list[str]:
+    """The datasets read from files (everything but ``synthetic``), in registry order."""
+    return [name for name, cls in DATASETS.items() if issubclass(cls, FileDataset)]
