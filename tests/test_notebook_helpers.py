@@ -16,7 +16,7 @@ def test_good_parameters_pass_and_sizes_are_normalised():
 
 
 @pytest.mark.parametrize("name,value,message", [
-    ("dataset", "cityscape", "dataset='cityscape' is unknown; valid names: synthetic"),
+    ("dataset", "cityscape", "dataset='cityscape' is unknown; valid names: camseq, camvid"),
     ("image_size", (96,), "image_size must be (height, width)"),
     ("image_size", (90, 128), "must be a multiple of 16 in both height and width for this model, e.g. (80, 128)"),
     ("batch_size", 0, "batch_size must be a positive integer"),

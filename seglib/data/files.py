@@ -12,8 +12,6 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-cv2.setNumThreads(1)  # DataLoader workers already run in parallel
-
 
 class CorruptFileError(ValueError):
     """An image or label file that cannot be decoded."""
