@@ -73,3 +73,17 @@ def test_cached_dataset_works_with_dataloader_workers(camvid):
     images, masks = next(iter(loader))
     assert images.shape == (5, 3, 12, 16) and masks.shape == (5, 12, 16)
     assert torch.equal(masks[2], cached[2][1])
+
+
+def test_cache_benchmark_prints_its_ratio_table(tmp_path):
+    """The benchmark itself (speed is its business, not the tests'): it runs and prints the table."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    layouts.make_camvid(tmp_path / "camvid", counts=(("train", 3),))
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_data_cache.py"
+    out = subprocess.run([sys.executable, str(script), "--root", str(tmp_path / "camvid"), "--sizes", "12x16",
+                          "--repeats", "1"], capture_output=True, text=True, check=True).stdout
+    assert "camvid train 12x16, raw arrays, images/s" in out and "model-ready items" in out
+    assert "x  decode + resize the PNGs" in out
