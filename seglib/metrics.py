@@ -19,6 +19,15 @@ import torch
 __all__ = ["ConfusionMatrix"]
 
 
+def as_label_maps(pred: torch.Tensor, target: torch.Tensor):
+    """``(pred, target)`` as int64 ``[N, H, W]`` on the target's device; logits are argmaxed."""
+    if pred.dim() == target.dim() + 1:
+        pred = pred.argmax(dim=1)  # logits (N, C, H, W) -> indices (N, H, W)
+    if pred.shape != target.shape:
+        raise ValueError(f"pred shape {tuple(pred.shape)} does not match target shape {tuple(target.shape)}")
+    return pred.to(device=target.device, dtype=torch.int64), target.to(torch.int64)
+
+
 class ConfusionMatrix:
     """Accumulates a ``num_classes x num_classes`` confusion matrix on the inputs' device.
 
@@ -43,13 +52,8 @@ class ConfusionMatrix:
     def update(self, pred: torch.Tensor, target: torch.Tensor):
         """Count one batch. ``pred`` is ``[N, H, W]`` class indices or ``[N, C, H, W]`` logits;
         ``target`` is ``[N, H, W]`` labels."""
-        if pred.dim() == target.dim() + 1:
-            pred = pred.argmax(dim=1)  # logits (N, C, H, W) -> indices (N, H, W)
-        if pred.shape != target.shape:
-            raise ValueError(f"pred shape {tuple(pred.shape)} does not match target shape {tuple(target.shape)}")
+        pred, target = as_label_maps(pred, target)
         n = self.num_classes
-        target = target.to(torch.int64)
-        pred = pred.to(device=target.device, dtype=torch.int64)
         keep = target != self.ignore_index
         target, pred = target[keep], pred[keep]
         if target.numel() and (target.min() < 0 or target.max() >= n):

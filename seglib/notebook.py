@@ -10,10 +10,13 @@ import re
 
 import torch
 
+import math
+
 from .data import get_dataset, list_datasets
 from .data.base import check_image_size
 from .device import seed_everything, select_device
-from .models import list_models
+from .models import create_model, list_models
+from .train import fit
 
 DEVICE_NAME = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 SIZE_TEXT = re.compile(r"^\s*[(\[]?\s*(\d+)\s*[,x]\s*(\d+)\s*[)\]]?\s*$")
@@ -90,6 +93,37 @@ def load_data(dataset, data_root=None, image_size=(96, 128), **options):
         options = {"cache": True, **options}
     return tuple(get_dataset(dataset, split, root=data_root, image_size=image_size, **options)
                  for split in ("train", "val"))
+
+
+def train_model(name, train_data, val_data, params, evaluations=5, fit_options=None, **options):
+    """Build model ``name`` (``options`` go to ``create_model``) from the notebook's seed and
+    train it with the notebook's parameters (steps, batch size, lr, device, time limit) and
+    ``fit_options`` (e.g. ``{"loss": "dice"}``); returns ``(model, history)``.  Every
+    notebook trains through this, so "the same protocol" means the same code."""
+    seed_everything(params["seed"])
+    model = create_model(name, num_classes=train_data.num_classes, **options)
+    history = fit(model, train_data, val_data, steps=params["steps"], max_minutes=params["max_minutes"],
+                  batch_size=params["batch_size"], lr=params["lr"], device=params["device"], seed=params["seed"],
+                  eval_every=max(1, params["steps"] // evaluations), **(fit_options or {}))
+    return model, history
+
+
+def iou_table(results: dict, classes) -> str:
+    """Per-class IoU of several runs side by side: ``results`` maps a column name to a
+    history record (``history.last``); rows are classes, then mIoU and pixel accuracy."""
+    names = list(results)
+    width = max(8, *(len(n) for n in names))
+    label = max(len(c) for c in classes) + 1
+    lines = [" " * label + "".join(f"{n:>{width + 1}}" for n in names)]
+
+    def cell(value):
+        return f"{'-' if math.isnan(value) else f'{value:.3f}':>{width + 1}}"
+
+    for c, name in enumerate(classes):
+        lines.append(f"{name:>{label}}" + "".join(cell(float(results[n]["iou"][c])) for n in names))
+    for key, title in (("miou", "mIoU"), ("pixel_acc", "pixel acc")):
+        lines.append(f"{title:>{label}}" + "".join(cell(float(results[n][key])) for n in names))
+    return "\n".join(lines)
 
 
 def report_final(miou: float):

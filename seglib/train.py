@@ -19,6 +19,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .data.base import SegmentationDataset
 from .device import autocast_dtype, select_device
 from .inference import evaluate
+from .losses import DiceLoss, FocalLoss
 
 # ---------------------------------------------------------------- schedule and loss
 
@@ -31,19 +32,37 @@ def poly_lr(step, total_steps, base_lr, power=0.9, warmup_steps=0):
     return base_lr * (1 - progress) ** power
 
 
+LOSSES = ("cross_entropy", "dice", "focal", "cross_entropy+dice")
+
+
 def make_loss(loss="cross_entropy", class_weights=None, ignore_index=255):
-    """``loss(logits [N, C, H, W], target [N, H, W]) -> scalar``; a callable is returned as is."""
+    """``loss(logits [N, C, H, W], target [N, H, W]) -> scalar``; a callable is returned as is.
+
+    Names: ``"cross_entropy"``, ``"dice"`` (``DiceLoss``), ``"focal"`` (``FocalLoss``, gamma 2)
+    and ``"cross_entropy+dice"`` (their sum).  ``class_weights`` weight the cross-entropy and
+    focal terms; Dice, which already counts every class equally, does not use them."""
     if callable(loss):
         return loss
-    if loss != "cross_entropy":
-        raise ValueError(f"unknown loss {loss!r}; valid: 'cross_entropy' or a callable")
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; valid: {', '.join(map(repr, LOSSES))} or a callable")
     weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
 
     def cross_entropy(logits, target):
         w = None if weight is None else weight.to(logits.device)
         return F.cross_entropy(logits.float(), target, weight=w, ignore_index=ignore_index)
 
-    return cross_entropy
+    dice = DiceLoss(ignore_index)
+
+    def cross_entropy_plus_dice(logits, target):
+        return cross_entropy(logits, target) + dice(logits, target)
+
+    if loss == "cross_entropy":
+        return cross_entropy
+    if loss == "dice":
+        return dice
+    if loss == "focal":
+        return FocalLoss(weight=weight, ignore_index=ignore_index)
+    return cross_entropy_plus_dice
 
 
 # ---------------------------------------------------------------- data order
@@ -144,6 +163,10 @@ def fit(model, train_data, val_data=None, *, steps=None, epochs=None, max_minute
     stops early after ``max_minutes``.  ``checkpoint``: a path saved (atomically) at every
     evaluation; with ``resume=True`` training continues from it.  ``callbacks``: functions
     called as ``callback(history)`` after each evaluation.  Returns the ``History``.
+
+    ``loss``: ``"cross_entropy"``, ``"dice"``, ``"focal"``, ``"cross_entropy+dice"`` or a
+    callable ``loss(logits, target) -> scalar`` (see ``make_loss``); ``class_weights`` (C,)
+    weight the cross-entropy and focal terms.
     """
     steps_per_epoch = len(train_data) // batch_size
     if steps_per_epoch == 0:

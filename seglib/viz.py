@@ -105,6 +105,34 @@ def show_label_file(dataset, index=0, width=3.6):
     return fig
 
 
+def show_predictions(dataset, models: dict, indices=(0, 1, 2), width=2.6):
+    """A row per item: image, ground truth, then each model's prediction (``models`` maps a
+    name to a trained model) with its pixel accuracy on that image."""
+    import matplotlib.pyplot as plt
+
+    from .inference import predict
+
+    columns = 2 + len(models)
+    fig, axes = plt.subplots(len(indices), columns, figsize=(width * columns, width * 0.8 * len(indices) + 0.6),
+                             squeeze=False)
+    for row, index in enumerate(indices):
+        image, mask = dataset[index]
+        panels = [(as_rgb(image), f"#{index} image"), (colorize(mask, dataset.colors), "ground truth")]
+        valid = mask != dataset.ignore_index
+        for name, model in models.items():
+            pred = predict(model, image)
+            accuracy = float((pred == mask)[valid].float().mean()) if valid.any() else float("nan")
+            panels.append((colorize(pred, dataset.colors), f"{name} ({accuracy:.0%} px)"))
+        for ax, (panel, title) in zip(axes[row], panels):
+            ax.imshow(panel, interpolation="nearest")
+            ax.set_title(title, fontsize=8)
+            ax.axis("off")
+    fig.legend(handles=legend_handles(dataset.classes, dataset.colors), loc="lower center",
+               ncol=min(9, len(dataset.classes)), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
 def plot_class_iou(iou, classes, title="per-class IoU", ax=None):
     """Bar chart of per-class IoU, sorted, with the mIoU as a dashed line."""
     import matplotlib.pyplot as plt

@@ -37,4 +37,20 @@ def test_all_problems_are_listed_at_once():
     with pytest.raises(ValueError) as error:
         check_params(**{**GOOD, "steps": 0, "lr": -1, "model": "segnet"})
     text = str(error.value)
-    assert "steps" in text and "lr" in text and "model='segnet' is unknown; valid names: unet" in text
+    assert "steps" in text and "lr" in text and "model='segnet' is unknown; valid names: deeplabv3, deeplabv3plus" in text
+
+
+def test_train_model_follows_the_notebook_parameters(stripes):
+    import numpy as np
+
+    from seglib.notebook import iou_table, train_model
+    params = check_params(**{**GOOD, "image_size": (32, 32), "batch_size": 4, "steps": 4, "seed": 3})
+    data = stripes(length=8, image_size=(32, 32))
+    model, history = train_model("unet", data, data, params, base_channels=4, depth=3)
+    again, history_again = train_model("unet", data, data, params, base_channels=4, depth=3)
+    assert model.config["base_channels"] == 4 and history.last["step"] == 4 and len(history) == 4  # 5 evaluations max
+    assert history.last["miou"] == history_again.last["miou"]  # the same seed, the same run
+    table = iou_table({"a": history.last, "b": {**history.last, "iou": np.array([np.nan, 0.5, 1.0])}}, data.classes)
+    lines = table.splitlines()
+    assert lines[0].split() == ["a", "b"] and lines[1].split()[0] == "left"
+    assert lines[1].split()[-1] == "-" and lines[-2].split()[0] == "mIoU" and len(lines) == 1 + 3 + 2

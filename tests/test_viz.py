@@ -41,3 +41,10 @@ def test_figures_build():
     assert len(fig.axes) == 8
     fig = viz.plot_class_iou([0.9, float("nan"), 0.5], ["a", "b", "c"])
     assert fig.axes[0].get_legend().get_texts()[0].get_text() == "mIoU 0.70"
+
+
+def test_show_predictions_has_a_column_per_model(stripes, tiny_unet):
+    data = stripes(length=4, image_size=(32, 32))
+    fig = viz.show_predictions(data, {"a": tiny_unet(), "b": tiny_unet(seed=1)}, indices=(0, 1))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(fig.axes) == 8 and titles[0] == "#0 image" and titles[2].startswith("a (")

@@ -1,0 +1,124 @@
+"""What a model costs: parameters, FLOPs per image and images per second.
+
+FLOPs come from ``torch.utils.flop_counter.FlopCounterMode``, which counts the matrix
+multiplications and convolutions (the bulk of the work) and nothing else: no biases, norms,
+activations or pooling.  It counts a multiply-add as 2 FLOPs, so MACs (the unit most papers
+and ``docs/architectures.md`` quote) are FLOPs / 2.  Throughput is measured, not estimated:
+it depends on the machine, the batch size and the input size.
+"""
+
+import copy
+import time
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from .device import autocast_dtype, select_device
+from .models import count_parameters
+from .train import make_loss, train_step
+
+__all__ = ["count_flops", "count_macs", "measure_throughput", "model_costs"]
+
+
+@contextmanager
+def eval_mode(model: nn.Module):
+    """Put ``model`` in eval mode for a ``with`` block, then give every submodule back its own mode."""
+    modes = {module: module.training for module in model.modules()}
+    model.eval()
+    try:
+        yield model
+    finally:
+        for module, training in modes.items():
+            module.training = training
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter (CPU for a model without parameters)."""
+    return next(model.parameters(), torch.empty(0)).device
+
+
+def random_images(input_size, in_channels, batch_size, device) -> torch.Tensor:
+    """Random float images ``[batch_size, in_channels, H, W]``."""
+    return torch.randn(batch_size, in_channels, *input_size, device=device)
+
+
+@torch.no_grad()
+def count_flops(model: nn.Module, input_size=(256, 256), in_channels=3, batch_size=1) -> int:
+    """FLOPs of one forward pass per image of size ``input_size=(H, W)``, in eval mode."""
+    images = random_images(input_size, in_channels, batch_size, model_device(model))
+    counter = FlopCounterMode(display=False)
+    with eval_mode(model), counter:
+        model(images)
+    return counter.get_total_flops() // batch_size
+
+
+def count_macs(model: nn.Module, input_size=(256, 256), in_channels=3, batch_size=1) -> int:
+    """Multiply-accumulates of one forward pass per image: ``count_flops(...) // 2``."""
+    return count_flops(model, input_size, in_channels, batch_size) // 2
+
+
+def seconds_per_call(function, steps, warmup, device) -> float:
+    """Mean wall time of ``function()`` over ``steps`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        function()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        function()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)  # GPU work is asynchronous: wait for it before reading the clock
+    return (time.perf_counter() - start) / steps
+
+
+def measure_throughput(model: nn.Module, input_size=(256, 256), batch_size=4, mode="train", steps=5, warmup=2,
+                       device=None, in_channels=3, amp="auto") -> float:
+    """Images per second on random ``[batch_size, in_channels, H, W]`` batches.
+
+    ``mode="inference"``: forward passes in eval mode without gradients.  ``mode="train"``:
+    ``train_step`` as ``fit`` runs it (forward, cross-entropy, backward, AdamW step, mixed
+    precision by ``amp``) on a copy of the model.  The model's weights and modes are left as
+    they were.  ``device``: the model's own by default; another device runs a copy."""
+    if mode not in ("train", "inference"):
+        raise ValueError(f"unknown mode {mode!r}; valid: 'train', 'inference'")
+    if device is not None or mode == "train":  # train steps change weights; .to(device) moves them
+        model = copy.deepcopy(model).to(select_device(device or model_device(model)))
+    device = model_device(model)
+    amp_dtype = autocast_dtype(device, amp)
+    images = random_images(input_size, in_channels, batch_size, device)
+    if mode == "train":
+        seconds = train_step_seconds(model, images, amp_dtype, steps, warmup)
+    else:
+        with eval_mode(model), torch.no_grad(), torch.autocast(device.type, dtype=amp_dtype,
+                                                               enabled=amp_dtype is not None):
+            seconds = seconds_per_call(lambda: model(images), steps, warmup, device)
+    return batch_size / seconds
+
+
+def train_step_seconds(model, images, amp_dtype, steps, warmup) -> float:
+    """Seconds per ``train_step`` on ``images [N, C, H, W]``; it trains ``model``: pass a copy."""
+    masks = torch.zeros(images.shape[0], *images.shape[2:], dtype=torch.int64, device=images.device)  # (N, H, W)
+    optimizer = torch.optim.AdamW(model.parameters())
+    scaler = torch.amp.GradScaler(images.device.type, enabled=amp_dtype == torch.float16)
+    loss_fn = make_loss()
+    model.train()
+    return seconds_per_call(lambda: train_step(model, images, masks, optimizer, loss_fn, scaler, amp_dtype),
+                            steps, warmup, images.device)
+
+
+def model_costs(model: nn.Module, input_size=(256, 256), batch_size=4, in_channels=3, steps=5, warmup=2,
+                device=None) -> dict:
+    """``params``, ``flops`` (per image, forward), ``train_images_per_s`` and
+    ``inference_images_per_s``: one row of a notebook's comparison table."""
+    def throughput(mode):
+        return measure_throughput(model, input_size, batch_size, mode, steps=steps, warmup=warmup, device=device,
+                                  in_channels=in_channels)
+
+    return {
+        "params": count_parameters(model),
+        "flops": count_flops(model, input_size, in_channels),
+        "train_images_per_s": throughput("train"),
+        "inference_images_per_s": throughput("inference"),
+    }
