@@ -1,11 +1,31 @@
-"""Models: ``create_model(name, num_classes, **options)`` from a plain registry."""
+"""Models: ``create_model(name, num_classes, **options)`` from a plain registry.
+
+Every model maps ``[N, C, H, W]`` to logits ``[N, num_classes, H, W]`` at the input size.
+A model with an auxiliary head returns ``(logits, aux_logits)`` in training mode only
+(``fit`` adds ``aux_weight * loss(aux_logits)``); in eval mode every model returns the
+logits alone.  ``create_model(name, num_classes=K)`` gives a small model that trains on a
+laptop CPU; options such as ``backbone`` or ``base_channels`` give the paper's configuration.
+"""
 
 from torch import nn
 
+from .deeplab import DeepLabV3, DeepLabV3Plus
+from .dilated_unet import DilatedUNet
+from .fcn import FCN8s, FCN16s, FCN32s
+from .inception_unet import InceptionUNet
+from .pspnet import PSPNet
 from .unet import UNet
 
 MODELS = {
+    "fcn32s": FCN32s,
+    "fcn16s": FCN16s,
+    "fcn8s": FCN8s,
     "unet": UNet,
+    "inception_unet": InceptionUNet,
+    "dilated_unet": DilatedUNet,
+    "deeplabv3": DeepLabV3,
+    "deeplabv3plus": DeepLabV3Plus,
+    "pspnet": PSPNet,
 }
 
 

@@ -4,34 +4,48 @@ An encoder that halves the resolution ``depth - 1`` times while doubling the cha
 a decoder that upsamples with 2x2 transposed convolutions and concatenates the encoder
 feature map of the same size (the skip connection), and a 1x1 classifier.
 "same" padding, so the output has the input's size.
+
+``backbone="vgg16"`` swaps the encoder for torchvision's VGG16 convolutions split into their
+five stages (64, 128, 256, 512, 512 channels, ImageNet weights with ``pretrained=True``,
+see ``vgg.py``); the decoder is sized from those channels.
 """
 
 import torch
 from torch import nn
 
 from .blocks import DoubleConv, check_divisible
+from .vgg import check_backbone, vgg16, vgg16_encoder
 
 
 class UNet(nn.Module):
-    """``UNet(num_classes, in_channels=3, base_channels=16, depth=5, batch_norm=True)``.
+    """``UNet(num_classes, in_channels=3, base_channels=16, depth=5, batch_norm=True,
+    backbone=None, pretrained=False)``.
 
     Channels per level: ``base_channels * 2**i`` for ``i < depth``; the paper's network
     is ``base_channels=64, depth=5, batch_norm=False``.  Input height and width must be
-    divisible by ``2**(depth - 1)`` (16 by default).
+    divisible by ``2**(depth - 1)`` (16 by default).  With ``backbone="vgg16"`` the encoder
+    is VGG16's five stages (``base_channels`` and ``depth`` are not used; ``batch_norm``
+    applies to the decoder only).
     """
 
-    def __init__(self, num_classes, in_channels=3, base_channels=16, depth=5, batch_norm=True):
+    def __init__(self, num_classes, in_channels=3, base_channels=16, depth=5, batch_norm=True, backbone=None,
+                 pretrained=False):
         super().__init__()
-        widths = [base_channels * 2**i for i in range(depth)]
-        self.size_divisor = 2 ** (depth - 1)
-        self.down = nn.ModuleList()
-        for i, width in enumerate(widths):
-            self.down.append(DoubleConv(in_channels if i == 0 else widths[i - 1], width, batch_norm))
+        check_backbone(backbone, pretrained)
+        if backbone is None:
+            widths = [base_channels * 2**i for i in range(depth)]
+            self.down = nn.ModuleList()
+            for i, width in enumerate(widths):
+                self.down.append(DoubleConv(in_channels if i == 0 else widths[i - 1], width, batch_norm))
+        else:
+            encoder = vgg16_encoder(vgg16(pretrained), in_channels)
+            self.down, widths = encoder.stages, encoder.channels  # (64, 128, 256, 512, 512)
+        self.size_divisor = 2 ** (len(widths) - 1)
         self.pool = nn.MaxPool2d(2)
         self.up = nn.ModuleList()
         self.merge = nn.ModuleList()
-        for width in reversed(widths[:-1]):
-            self.up.append(nn.ConvTranspose2d(2 * width, width, kernel_size=2, stride=2))
+        for width, deeper in zip(reversed(widths[:-1]), reversed(widths[1:])):
+            self.up.append(nn.ConvTranspose2d(deeper, width, kernel_size=2, stride=2))
             self.merge.append(DoubleConv(2 * width, width, batch_norm))
         self.classifier = nn.Conv2d(widths[0], num_classes, kernel_size=1)
 
@@ -39,10 +53,10 @@ class UNet(nn.Module):
         check_divisible(x, self.size_divisor, "UNet")
         skips = []
         for i, block in enumerate(self.down):
-            x = block(x if i == 0 else self.pool(x))  # (N, base*2^i, H/2^i, W/2^i)
+            x = block(x if i == 0 else self.pool(x))  # (N, widths[i], H/2^i, W/2^i)
             skips.append(x)
         skips.pop()  # the bottleneck output is x itself
         for up, merge in zip(self.up, self.merge):
-            x = up(x)  # (N, C/2, 2h, 2w)
+            x = up(x)  # (N, widths[i], 2h, 2w)
             x = merge(torch.cat([skips.pop(), x], dim=1))
         return self.classifier(x)  # (N, num_classes, H, W)

@@ -1,0 +1,231 @@
+"""DeepLabV3, DeepLabV3+ and PSPNet: torchvision's configuration, output strides, the
+stride-4 decoder, the pyramid on the last stage, auxiliary outputs and clear errors.
+
+The ResNet-50 models are built once per module (about a second each); inputs are tiny."""
+
+from urllib.error import URLError
+
+import pytest
+import torch
+import torchvision
+
+from seglib.models import count_parameters, create_model
+from seglib.models.resnet import FCNHead, build_encoder
+
+MODELS = ("deeplabv3", "deeplabv3plus", "pspnet")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny tensors gain nothing from threads, and on a busy 2-core machine two OpenMP threads
+    wait on each other (this file: ~3 s with one thread, over a minute with two under load)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def v3_resnet50():
+    torch.manual_seed(0)
+    return create_model("deeplabv3", num_classes=21, backbone="resnet50", output_stride=8, aux=False).eval()
+
+
+@pytest.fixture(scope="module")
+def v3plus_resnet50():  # output stride 16 by default
+    torch.manual_seed(0)
+    return create_model("deeplabv3plus", num_classes=21, backbone="resnet50").eval()
+
+
+@pytest.fixture(scope="module")
+def psp_resnet50():  # output stride 8, aux=True by default
+    torch.manual_seed(0)
+    return create_model("pspnet", num_classes=21, backbone="resnet50").eval()
+
+
+def capture(module, inputs=True):
+    """Register a forward hook that stores ``module``'s first input (or its output) in a list."""
+    seen = []
+    handle = module.register_forward_hook(lambda m, args, out: seen.append(args[0] if inputs else out))
+    return seen, handle
+
+
+# ---------------------------------------------------------------- torchvision's configuration
+
+
+def test_deeplabv3_resnet50_is_torchvisions(v3_resnet50):
+    reference = torchvision.models.segmentation.deeplabv3_resnet50(
+        weights=None, weights_backbone=None, num_classes=21, aux_loss=False).eval()
+    assert count_parameters(v3_resnet50) == count_parameters(reference) == 39_638_869
+    # Same layers in the same order: torchvision's weights make ours compute the same function.
+    ours = v3_resnet50.state_dict()
+    theirs = reference.state_dict()
+    assert [v.shape for v in ours.values()] == [v.shape for v in theirs.values()]
+    v3_resnet50.load_state_dict(dict(zip(ours, theirs.values())))
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(v3_resnet50(x), reference(x)["out"])
+
+
+def test_aux_head_is_torchvisions_fcn_head():
+    assert count_parameters(FCNHead(1024, 21)) == 2_365_205
+
+
+@pytest.mark.parametrize("model_name, count", [("deeplabv3plus", 40_352_181), ("pspnet", 48_957_802)])
+def test_resnet50_parameter_counts(model_name, count, v3plus_resnet50, psp_resnet50):
+    model = v3plus_resnet50 if model_name == "deeplabv3plus" else psp_resnet50
+    assert count_parameters(model) == count
+
+
+# ---------------------------------------------------------------- output strides and rates
+
+
+@pytest.mark.parametrize("output_stride", [8, 16])
+def test_compact_encoder_output_stride(output_stride):
+    encoder = build_encoder("compact", output_stride, base_channels=8)
+    features = encoder(torch.randn(1, 3, 64, 96))
+    assert features["low_level"].shape == (1, encoder.channels["low_level"], 16, 24)
+    assert features["aux"].shape == (1, encoder.channels["aux"], 64 // output_stride, 96 // output_stride)
+    assert features["out"].shape == (1, encoder.channels["out"], 64 // output_stride, 96 // output_stride)
+    assert encoder.layer4[-1].conv2[0].dilation == (32 // output_stride,) * 2  # strides became dilation
+
+
+@pytest.mark.parametrize("fixture, output_stride", [("v3_resnet50", 8), ("v3plus_resnet50", 16)])
+def test_resnet50_encoder_output_stride(fixture, output_stride, request):
+    encoder = request.getfixturevalue(fixture).backbone
+    assert encoder.channels == {"low_level": 256, "aux": 1024, "out": 2048}
+    with torch.no_grad():
+        features = encoder(torch.randn(1, 3, 32, 32))
+    assert features["low_level"].shape == (1, 256, 8, 8)
+    assert features["out"].shape == (1, 2048, 32 // output_stride, 32 // output_stride)
+
+
+def aspp_dilations(aspp):
+    return [branch[0].dilation[0] for branch in aspp.branches[1:-1]]  # the 3x3 atrous branches
+
+
+@pytest.mark.parametrize("output_stride, rates", [(8, [12, 24, 36]), (16, [6, 12, 18])])
+def test_aspp_rates_follow_output_stride(output_stride, rates):
+    model = create_model("deeplabv3", num_classes=3, output_stride=output_stride)
+    assert aspp_dilations(model.classifier[0]) == rates
+    assert model.size_divisor == output_stride
+    plus = create_model("deeplabv3plus", num_classes=3, output_stride=output_stride)
+    assert aspp_dilations(plus.classifier.aspp) == rates
+    explicit = create_model("deeplabv3", num_classes=3, output_stride=output_stride, rates=(2, 4, 6))
+    assert aspp_dilations(explicit.classifier[0]) == [2, 4, 6]
+
+
+def test_resnet50_rates(v3_resnet50, v3plus_resnet50):
+    assert aspp_dilations(v3_resnet50.classifier[0]) == [12, 24, 36]
+    assert aspp_dilations(v3plus_resnet50.classifier.aspp) == [6, 12, 18]
+
+
+# ---------------------------------------------------------------- what each head reads
+
+
+@pytest.mark.parametrize("fixture", ["v3plus_resnet50", None])
+def test_deeplabv3plus_decodes_stride_4_features(fixture, request):
+    model = request.getfixturevalue(fixture) if fixture else create_model("deeplabv3plus", num_classes=5).eval()
+    decoder = model.classifier
+    low_level, h1 = capture(decoder.project)
+    fused, h2 = capture(decoder.fuse)
+    with torch.no_grad():
+        logits = model(torch.randn(1, 3, 32, 48))
+    h1.remove(), h2.remove()
+    assert low_level[0].shape == (1, model.backbone.channels["low_level"], 8, 12)  # layer1, stride 4
+    assert fused[0].shape[-2:] == (8, 12)  # ASPP output (stride 16) upsampled 4x and concatenated
+    assert fused[0].shape[1] == decoder.aspp.project[0][0].out_channels + decoder.project[0].out_channels
+    assert logits.shape == (1, 21 if fixture else 5, 32, 48)
+
+
+@pytest.mark.parametrize("fixture", ["psp_resnet50", None])
+def test_pspnet_pyramid_on_layer4_and_aux_on_layer3(fixture, request):
+    """SMP's PSPNet pools layer2 and leaves layers 3-4 without gradient; ours pools layer4
+    and every parameter learns from main + 0.4 aux loss."""
+    model = request.getfixturevalue(fixture) if fixture else create_model("pspnet", num_classes=5)
+    pyramid = model.classifier[0]
+    assert [stage[0].output_size for stage in pyramid.stages] == [1, 2, 3, 6]
+    layer3, h1 = capture(model.backbone.layer3, inputs=False)
+    layer4, h2 = capture(model.backbone.layer4, inputs=False)
+    pyramid_in, h3 = capture(pyramid)
+    aux_in, h4 = capture(model.aux_classifier)
+    try:
+        assert_every_parameter_learns(model, torch.randn(2, 3, 48, 48))
+    finally:
+        model.zero_grad(set_to_none=True)
+        for h in (h1, h2, h3, h4):
+            h.remove()
+    assert pyramid_in[0] is layer4[0] and aux_in[0] is layer3[0]
+    assert layer4[0].shape[-2:] == (6, 6)  # output stride 8
+    assert layer3[0].shape[1] == model.backbone.channels["aux"]
+
+
+# ---------------------------------------------------------------- training outputs and gradients
+
+
+@pytest.mark.parametrize("name, options, has_aux", [
+    ("deeplabv3", {}, False), ("deeplabv3", {"aux": True}, True), ("deeplabv3plus", {}, False),
+    ("deeplabv3plus", {"aux": True}, True), ("pspnet", {}, True), ("pspnet", {"aux": False}, False)])
+def test_aux_output_in_training_only(name, options, has_aux):
+    model = create_model(name, num_classes=4, **options)
+    x = torch.randn(2, 3, 48, 64)
+    out = model.train()(x)
+    if has_aux:
+        assert isinstance(out, tuple) and [o.shape for o in out] == [(2, 4, 48, 64)] * 2
+    else:
+        assert out.shape == (2, 4, 48, 64)
+    with torch.no_grad():
+        assert model.eval()(x).shape == (2, 4, 48, 64)
+
+
+def assert_every_parameter_learns(model, x):
+    model.train().zero_grad(set_to_none=True)
+    out = model(x)
+    target = torch.randint(0, out[0].shape[1] if isinstance(out, tuple) else out.shape[1], (x.shape[0], *x.shape[2:]))
+    loss_fn = torch.nn.functional.cross_entropy
+    loss = loss_fn(out[0], target) + 0.4 * loss_fn(out[1], target) if isinstance(out, tuple) else loss_fn(out, target)
+    loss.backward()
+    model.eval()
+    missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.any()]
+    assert not missing, f"parameters without gradient: {missing[:5]} ({len(missing)} in all)"
+
+
+@pytest.mark.parametrize("name, options", [  # PSPNet(aux=True): in the pyramid test above
+    ("deeplabv3", {"aux": True}), ("deeplabv3", {"aux": False}), ("deeplabv3plus", {"aux": True})])
+def test_every_parameter_gets_a_gradient(name, options):
+    torch.manual_seed(0)
+    assert_every_parameter_learns(create_model(name, num_classes=3, **options), torch.randn(2, 3, 64, 64))
+
+
+# ---------------------------------------------------------------- sizes, channels, errors
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_any_input_size_and_channels(name):
+    model = create_model(name, num_classes=3, in_channels=1, base_channels=8).eval()
+    with torch.no_grad():
+        assert model(torch.randn(1, 1, 50, 70)).shape == (1, 3, 50, 70)
+
+
+def test_resnet_encoder_other_input_channels():
+    encoder = build_encoder("resnet50", output_stride=16, in_channels=4)
+    assert encoder.conv1.in_channels == 4
+
+
+def test_pretrained_offline_is_a_clear_error(monkeypatch):
+    def resnet50(weights=None, **options):
+        raise URLError("no network")
+
+    monkeypatch.setattr(torchvision.models, "resnet50", resnet50)
+    with pytest.raises(RuntimeError, match="pretrained=False"):
+        create_model("deeplabv3", num_classes=21, backbone="resnet50", pretrained=True)
+    with pytest.raises(ValueError, match="no pretrained weights"):
+        create_model("pspnet", num_classes=21, pretrained=True)  # the compact backbone
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_bad_options_are_clear_errors(name):
+    with pytest.raises(ValueError, match="output_stride must be 8 or 16, got 32"):
+        create_model(name, num_classes=3, output_stride=32)
+    with pytest.raises(ValueError, match="valid backbones: compact, resnet50, resnet101"):
+        create_model(name, num_classes=3, backbone="resnet18")

@@ -1,0 +1,61 @@
+"""One contract for every registered model, checked on a tiny input (torchvision's style:
+one parametrized test over every builder)."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import seglib
+from seglib.models import MODELS, count_parameters, create_model, list_models
+
+NAMES = list_models()
+SIZE = (64, 96)
+
+
+def test_registry_names_are_the_public_ones():
+    assert set(NAMES) == {"fcn32s", "fcn16s", "fcn8s", "unet", "inception_unet", "dilated_unet", "deeplabv3",
+                          "deeplabv3plus", "pspnet"}
+    with pytest.raises(ValueError, match="unknown model 'segnet'; valid names: deeplabv3, deeplabv3plus"):
+        create_model("segnet", num_classes=3)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_model_contract(name):
+    torch.manual_seed(0)
+    model = create_model(name, num_classes=5)
+    assert isinstance(model.size_divisor, int) and all(s % model.size_divisor == 0 for s in SIZE)
+    assert model.config == {"name": name, "num_classes": 5}
+    x = torch.randn(2, 3, *SIZE)
+    out = model.train()(x)
+    logits, aux = out if isinstance(out, tuple) else (out, None)
+    assert logits.shape == (2, 5, *SIZE)
+    assert (aux is not None) == (name == "pspnet")  # on by default for PSPNet only, as in the papers
+    target = torch.randint(0, 5, (2, *SIZE))
+    loss = F.cross_entropy(logits, target) + (0 if aux is None else 0.4 * F.cross_entropy(aux, target))
+    loss.backward()
+    unused = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not unused, f"{name}: parameters without gradient in training mode: {unused[:5]}"
+    with torch.no_grad():
+        assert model.eval()(x).shape == (2, 5, *SIZE)  # eval: the logits alone
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_default_models_are_small_cpu_models(name):
+    model = create_model(name, num_classes=9)
+    assert count_parameters(model) < 5_000_000, "the no-option default must train on a laptop CPU"
+
+
+@pytest.mark.parametrize("name", ["pspnet", "deeplabv3"])
+def test_fit_trains_models_with_and_without_aux_heads(name, stripes):
+    torch.manual_seed(0)
+    model = create_model(name, num_classes=3, aux=True)
+    data = stripes(length=8, image_size=(32, 32))
+    history = seglib.fit(model, data, data, steps=2, batch_size=4, progress=False, device="cpu")
+    assert len(history.records) >= 1 and history.last["step"] == 2
+
+
+def test_every_registered_model_accepts_one_input_channel():
+    for name, cls in MODELS.items():
+        model = create_model(name, num_classes=2, in_channels=1).eval()
+        with torch.no_grad():
+            assert model(torch.randn(1, 1, *SIZE)).shape == (1, 2, *SIZE), name
