@@ -17,16 +17,21 @@ class CorruptFileError(ValueError):
     """An image or label file that cannot be decoded."""
 
 
-def read_image(path) -> np.ndarray:
-    """An RGB image file -> uint8 array (H, W, 3)."""
+def read_rgb(path, kind="image") -> np.ndarray:
+    """An RGB file (an image, or a colour-coded label: ``kind`` names it in errors) -> uint8 (H, W, 3)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"image file not found: {path}")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise CorruptFileError(f"cannot decode image {path}: the file is corrupt or not an image; "
+        raise FileNotFoundError(f"{kind} file not found: {path}")
+    rgb = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if rgb is None:
+        raise CorruptFileError(f"cannot decode {kind} {path}: the file is corrupt or not an image; "
                                "delete it and download the dataset again")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(rgb, cv2.COLOR_BGR2RGB)
+
+
+def read_image(path) -> np.ndarray:
+    """An RGB image file -> uint8 array (H, W, 3)."""
+    return read_rgb(path, "image")
 
 
 def read_index_label(path) -> np.ndarray:
@@ -51,14 +56,7 @@ def read_index_label(path) -> np.ndarray:
 
 def read_color_label(path) -> np.ndarray:
     """A colour-coded label image -> uint8 RGB array (H, W, 3)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"label file not found: {path}")
-    label = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if label is None:
-        raise CorruptFileError(f"cannot decode label {path}: the file is corrupt or not an image; "
-                               "delete it and download the dataset again")
-    return cv2.cvtColor(label, cv2.COLOR_BGR2RGB)
+    return read_rgb(path, "label")
 
 
 def check_same_size(image, label, image_path, label_path):
