@@ -10,6 +10,8 @@ import torch
 from .data.base import denormalize
 
 IGNORE_COLOR = (0, 0, 0)
+# error maps: right pixels white, wrong ones red, ignored ones grey
+ERROR_COLORS = {"right": (255, 255, 255), "wrong": (220, 20, 60), "ignore": (150, 150, 150)}
 
 
 def to_numpy(x):
@@ -40,6 +42,19 @@ def overlay(image, mask, colors, alpha=0.5, ignore_color=IGNORE_COLOR) -> np.nda
     known = (mask < len(colors))[..., None]
     blended = np.where(known, (1 - alpha) * rgb + alpha * coloured, rgb)
     return (blended + 0.5).astype(np.uint8)
+
+
+def error_map(prediction, mask, ignore_index=255, colors=ERROR_COLORS) -> np.ndarray:
+    """uint8 RGB (H, W, 3): wrong pixels (prediction != mask) in ``colors["wrong"]``, right ones
+    in ``colors["right"]``, pixels whose label is ``ignore_index`` in ``colors["ignore"]``."""
+    prediction, mask = to_numpy(prediction), to_numpy(mask)
+    if prediction.shape != mask.shape:
+        raise ValueError(f"prediction {prediction.shape} and mask {mask.shape} must have the same (H, W) shape")
+    out = np.empty(mask.shape + (3,), dtype=np.uint8)
+    out[:] = colors["right"]
+    out[prediction != mask] = colors["wrong"]
+    out[mask == ignore_index] = colors["ignore"]
+    return out
 
 
 def legend_handles(classes, colors):
