@@ -1,16 +1,27 @@
-"""Colourising and overlaying masks (values checked pixel by pixel), and the figures build."""
+"""Colourising, overlays and error maps (checked pixel by pixel), and the figures show the right data."""
+
+import subprocess
+import sys
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from seglib import get_dataset, viz  # noqa: E402
+from seglib import ConfusionMatrix, History, get_dataset, predict, viz  # noqa: E402
 from seglib.data import denormalize  # noqa: E402
 
 COLORS = ((10, 20, 30), (200, 100, 0))
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
 
 
 def test_colorize_uses_the_palette_and_blacks_out_ignore():
@@ -48,3 +59,96 @@ def test_show_predictions_has_a_column_per_model(stripes, tiny_unet):
     fig = viz.show_predictions(data, {"a": tiny_unet(), "b": tiny_unet(seed=1)}, indices=(0, 1))
     titles = [ax.get_title() for ax in fig.axes]
     assert len(fig.axes) == 8 and titles[0] == "#0 image" and titles[2].startswith("a (")
+
+
+def test_error_map_marks_exactly_the_wrong_pixels_and_greys_ignored_ones():
+    mask = np.array([[0, 1, 255], [1, 1, 0]])
+    pred = np.array([[0, 0, 1], [1, 0, 0]])
+    out = viz.error_map(pred, mask)
+    wrong = np.all(out == viz.ERROR_COLORS["wrong"], axis=-1)
+    grey = np.all(out == viz.ERROR_COLORS["ignore"], axis=-1)
+    assert wrong.tolist() == [[False, True, False], [False, True, False]]
+    assert grey.tolist() == [[False, False, True], [False, False, False]]
+    assert viz.pixel_accuracy(pred, mask) == 3 / 5
+
+
+def test_plot_confusion_rows_sum_to_one_with_class_names_on_both_axes():
+    pred = torch.tensor([[0, 1, 2, 1, 0, 0, 2]])
+    target = torch.tensor([[0, 1, 1, 1, 0, 2, 255]])
+    cm = ConfusionMatrix(4)
+    cm.update(pred, target)
+    counts = np.zeros((4, 4))
+    for t, p in zip(target[0].tolist(), pred[0].tolist()):
+        if t != 255:
+            counts[t, p] += 1
+    fig = viz.plot_confusion(cm, ["a", "b", "c", "d"])
+    ax = fig.axes[0]
+    shown = np.ma.filled(ax.images[0].get_array().astype(float), np.nan)
+    with np.errstate(invalid="ignore"):
+        expected = counts / counts.sum(1, keepdims=True)  # class d has no pixels: a NaN (blank) row
+    np.testing.assert_allclose(shown, expected)
+    assert np.isnan(shown[3]).all() and np.allclose(shown[:3].sum(1), 1)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c", "d"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c", "d"]
+    assert ax.get_ylabel() == "true class" and ax.get_xlabel() == "predicted class"
+    assert sorted(t.get_text() for t in ax.texts) == sorted(f"{v:.2f}" for v in expected[:3].ravel())
+
+
+def test_plot_confusion_takes_raw_counts_and_writes_no_values_for_many_classes():
+    counts = np.arange(9).reshape(3, 3)
+    ax = viz.plot_confusion(torch.tensor(counts), ["x", "y", "z"], normalize=False).axes[0]
+    np.testing.assert_array_equal(ax.images[0].get_array(), counts)
+    assert ax.texts[5].get_text() == "5"
+    many = [f"c{i}" for i in range(13)]
+    assert len(viz.plot_confusion(np.eye(13), many).axes[0].texts) == 0
+
+
+def test_show_errors_has_four_columns_and_its_error_panel_is_the_error_map(stripes, tiny_unet):
+    data = stripes(length=2, image_size=(32, 32))
+    model = tiny_unet()
+    for given in (model, [predict(model, data[i][0]) for i in (0, 1)]):
+        fig = viz.show_errors(data, given, indices=(0, 1))
+        assert len(fig.axes) == 8
+        for row, index in enumerate((0, 1)):
+            image, mask = data[index]
+            pred = predict(model, image)
+            error_ax = fig.axes[4 * row + 3]
+            np.testing.assert_array_equal(error_ax.images[0].get_array(), viz.error_map(pred, mask))
+            assert f"{viz.pixel_accuracy(pred, mask):.0%} px right" in error_ax.get_title()
+
+
+def test_show_legend_lists_the_classes_and_void():
+    fig = viz.show_legend(["road", "sky", "car"], COLORS + ((1, 2, 3),), ncols=2)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["road", "sky", "car", "void (ignored)"]
+
+
+def test_plot_class_iou_marks_nan_classes_absent():
+    ax = viz.plot_class_iou([0.9, float("nan"), 0.5], ["a", "b", "c"]).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "c", "b"]
+    assert [t.get_text() for t in ax.texts] == ["absent"] and ax.texts[0].get_position()[0] == 2
+
+
+def history_of(steps):
+    return History([{"step": s, "lr": 1e-3 / s, "train_loss": 1 / s, "miou": s / 100, "pixel_acc": s / 90}
+                    for s in steps])
+
+
+def lines_by_label(fig):
+    return {line.get_label(): line for ax in fig.axes for line in ax.lines}
+
+
+def test_plot_history_draws_loss_metrics_and_the_learning_rate():
+    history = history_of((10, 20, 30))
+    lines = lines_by_label(viz.plot_history(history))
+    assert lines["learning rate"].get_xdata().tolist() == [10, 20, 30]
+    assert lines["learning rate"].get_ydata().tolist() == history["lr"]
+    assert lines["val mIoU"].get_ydata().tolist() == history["miou"]
+    assert lines["train loss"].get_ydata().tolist() == history["train_loss"]
+    _, ax = plt.subplots()  # the old call with a given axis still works
+    assert lines_by_label(viz.plot_history(history, ax=ax))["learning rate"].get_ydata().tolist() == history["lr"]
+
+
+def test_importing_viz_loads_no_plotting_or_jupyter():
+    code = "import sys, seglib.viz; print([m for m in ('matplotlib', 'IPython') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

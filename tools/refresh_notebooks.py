@@ -5,7 +5,8 @@
 
 Runs each notebook top to bottom with its default parameters (what nbval re-checks) and
 keeps the committed copy small and clean: no stored widget state and no widget views
-(a saved progress bar would show its first frame, "0/250", forever), no timestamps.  Run it after a change
+(a saved progress bar would show its first frame, "0/250", forever; a seglib widget keeps
+its static image), no timestamps.  Run it after a change
 to seglib that alters what a notebook prints, then commit the notebooks.
 """
 
@@ -22,14 +23,25 @@ ROOT = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
+def without_widget_view(output):
+    """The output minus its widget view; None when nothing else is left but a text repr
+    (a progress bar's).  seglib's widgets also carry a static image of their first view:
+    that stays, so the committed notebook shows it wherever the widget cannot run."""
+    data = output.get("data", {})
+    if WIDGET_VIEW not in data:
+        return output
+    data.pop(WIDGET_VIEW)
+    return output if set(data) - {"text/plain"} else None
+
+
 def clean(nb):
-    """Drop outputs that are widget views, widget state, and per-cell execution timestamps
+    """Drop widget views, widget state, and per-cell execution timestamps
     (they would make every refresh a diff of every cell)."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if "outputs" in cell:
-            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
+            cell.outputs = [o for o in map(without_widget_view, cell.outputs) if o is not None]
     return nb
 
 

@@ -1,0 +1,98 @@
+"""Metric charts (matplotlib): per-class IoU, the confusion matrix, training curves."""
+
+import numpy as np
+
+from ..metrics import ConfusionMatrix
+from .masks import to_numpy
+
+
+def plot_class_iou(iou, classes, title="per-class IoU", ax=None):
+    """Bar chart of per-class IoU, best first, with the mIoU as a dashed line; a class with
+    NaN IoU (absent from labels and predictions) is marked "absent", not drawn as 0."""
+    import matplotlib.pyplot as plt
+
+    iou = np.asarray(to_numpy(iou), dtype=float)
+    order = np.argsort(np.nan_to_num(iou, nan=-1))[::-1]  # NaN last
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    ax.bar(range(len(order)), np.nan_to_num(iou[order]), tick_label=[classes[i] for i in order], color="tab:blue")
+    for x in np.flatnonzero(np.isnan(iou[order])):
+        ax.text(x, 0.02, "absent", rotation=90, ha="center", va="bottom", fontsize=8, color="tab:gray")
+    miou = np.nanmean(iou)
+    ax.axhline(miou, color="tab:red", linestyle="--", label=f"mIoU {miou:.2f}")
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(loc="upper right")
+    ax.tick_params(axis="x", rotation=45, labelsize=8)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_confusion(confusion, classes, normalize=True, ax=None):
+    """Heatmap of a confusion matrix, true class on the rows and predicted on the columns.
+
+    ``confusion``: a ``ConfusionMatrix`` or a (C, C) array of pixel counts.  ``normalize``
+    divides each row by its total (recall on the diagonal); a class with no labelled pixels
+    leaves its row blank.  Up to 12 classes, the values are written in the cells."""
+    import matplotlib.pyplot as plt
+
+    if isinstance(confusion, ConfusionMatrix):
+        confusion = confusion.compute()["matrix"]
+    counts = np.asarray(to_numpy(confusion), dtype=float)
+    n = len(classes)
+    if counts.shape != (n, n):
+        raise ValueError(f"a confusion matrix of shape {counts.shape} does not match {n} classes")
+    if normalize:
+        with np.errstate(invalid="ignore"):
+            values = counts / counts.sum(1, keepdims=True)  # 0 / 0 -> NaN: a blank row
+    else:
+        values = counts
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2.5 + 0.45 * n, 1.8 + 0.45 * n))
+    shown = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(n), classes, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(n), classes, fontsize=8)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title("confusion (rows sum to 1)" if normalize else "confusion (pixels)", fontsize=10)
+    if n <= 12:
+        dark = 0.5 * (1 if normalize else counts.max())
+        for (true, predicted), value in np.ndenumerate(values):
+            if not np.isnan(value):
+                ax.text(predicted, true, f"{value:.2f}" if normalize else f"{value:.3g}", ha="center",
+                        va="center", fontsize=7, color="white" if value > dark else "black")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_history(history, ax=None, lr_ax=None):
+    """Training loss and validation mIoU / pixel accuracy against the step on ``ax``, and the
+    learning rate on ``lr_ax`` (by default a thin panel split off below ``ax``)."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, (ax, lr_ax) = plt.subplots(2, 1, sharex=True, figsize=(6, 4), height_ratios=(3, 1))
+    elif lr_ax is None:
+        from mpl_toolkits.axes_grid1 import make_axes_locatable
+
+        lr_ax = make_axes_locatable(ax).append_axes("bottom", size="30%", pad=0.4, sharex=ax)
+    steps = history["step"]
+    ax.plot(steps, history["train_loss"], "o-", color="tab:gray", label="train loss")
+    ax.set_ylabel("loss")
+    ax.tick_params(labelbottom=False)
+    right = ax.twinx()
+    right.set_axes_locator(ax.get_axes_locator())  # stay on ax when a thin lr panel was split off it
+    if history.last.get("miou") is not None:
+        right.plot(steps, history["miou"], "o-", color="tab:red", label="val mIoU")
+        right.plot(steps, history["pixel_acc"], "o-", color="tab:blue", label="val pixel acc")
+    right.set_ylim(0, 1)
+    right.set_ylabel("val score")
+    lr_ax.plot(steps, history["lr"], ".-", color="tab:green", label="learning rate")
+    lr_ax.set_ylabel("lr")
+    lr_ax.set_xlabel("step")
+    lr_ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+    fig = ax.figure
+    fig.legend(handles=ax.lines + right.lines + lr_ax.lines, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
