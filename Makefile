@@ -26,6 +26,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_skeleton.py $(ARGS)
 	$(PY) benchmarks/bench_data_cache.py
+	$(PY) benchmarks/bench_widgets.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -95,16 +95,24 @@ def load_data(dataset, data_root=None, image_size=(96, 128), **options):
                  for split in ("train", "val"))
 
 
-def train_model(name, train_data, val_data, params, evaluations=5, fit_options=None, **options):
+def train_model(name, train_data, val_data, params, evaluations=5, fit_options=None, curves=True, **options):
     """Build model ``name`` (``options`` go to ``create_model``) from the notebook's seed and
     train it with the notebook's parameters (steps, batch size, lr, device, time limit) and
     ``fit_options`` (e.g. ``{"loss": "dice"}``); returns ``(model, history)``.  Every
-    notebook trains through this, so "the same protocol" means the same code."""
+    notebook trains through this, so "the same protocol" means the same code.
+
+    ``curves``: show live training curves (``viz.LiveCurves``) that update after each of
+    the ``evaluations``; outside a notebook they draw nothing."""
+    fit_options = dict(fit_options or {})
+    if curves:
+        from .viz import LiveCurves
+
+        fit_options["callbacks"] = [*fit_options.get("callbacks", ()), LiveCurves(title=name)]
     seed_everything(params["seed"])
     model = create_model(name, num_classes=train_data.num_classes, **options)
     history = fit(model, train_data, val_data, steps=params["steps"], max_minutes=params["max_minutes"],
                   batch_size=params["batch_size"], lr=params["lr"], device=params["device"], seed=params["seed"],
-                  eval_every=max(1, params["steps"] // evaluations), **(fit_options or {}))
+                  eval_every=max(1, params["steps"] // evaluations), **fit_options)
     return model, history
 
 

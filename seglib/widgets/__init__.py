@@ -1,0 +1,16 @@
+"""Interactive widgets for notebooks (ipywidgets, imported only with ``seglib.widgets``).
+
+* ``DatasetBrowser``: a dataset's images with their labels over them.
+* ``PredictionExplorer``: predictions and error maps of one or two models, with per-image IoU.
+* ``ConfusionExplorer``: the confusion matrix, a class's top confusions and where they happen.
+
+Every widget draws its first view when built, updates in milliseconds (numpy / OpenCV
+pictures, cached per item; see ``render``) and also displays as a static JPEG where no
+widget manager runs (papermill, nbval, GitHub).
+"""
+
+from .browser import DatasetBrowser
+from .confusion import ConfusionExplorer
+from .predictions import PredictionExplorer
+
+__all__ = ["ConfusionExplorer", "DatasetBrowser", "PredictionExplorer"]

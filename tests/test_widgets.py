@@ -1,0 +1,264 @@
+"""The notebook widgets, headless: controls are set from Python and the rendered pictures,
+tables and display bundles are checked against independent computations."""
+
+import base64
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from seglib import ConfusionMatrix, predict
+from seglib.viz import ERROR_COLORS, as_rgb, overlay
+from seglib.widgets import ConfusionExplorer, DatasetBrowser, PredictionExplorer, render
+
+SIZE = (32, 64)
+
+
+class ConstantModel(torch.nn.Module):
+    """Predicts ``label`` everywhere and records (training mode, grad enabled) at each call."""
+
+    def __init__(self, num_classes=3, label=0):
+        super().__init__()
+        self.num_classes, self.label, self.calls = num_classes, label, []
+        self.bias = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        self.calls.append((self.training, torch.is_grad_enabled()))
+        logits = torch.zeros(x.shape[0], self.num_classes, *x.shape[2:])
+        logits[:, self.label] = 1
+        return logits + self.bias
+
+
+@pytest.fixture
+def data(stripes):
+    return stripes(length=4, image_size=SIZE)
+
+
+def panel(widget, k, shape=SIZE):
+    return render.panel_at(widget.view(), k, shape)
+
+
+def decoded(widget):
+    return render.decode(widget.image.value)
+
+
+def check_bundle(widget):
+    bundle = widget._repr_mimebundle_()
+    assert "model_id" in bundle["application/vnd.jupyter.widget-view+json"]
+    jpeg = base64.b64decode(bundle["image/jpeg"])
+    assert jpeg[:2] == b"\xff\xd8" and len(jpeg) < 150_000
+
+
+def table_cells(html_text):
+    """The text of every right-aligned cell of an IoU table, row by row."""
+    return re.findall(r'<td style="padding[^"]*">(?:<b>)?([^<]*)', html_text)
+
+
+# --- DatasetBrowser --------------------------------------------------------------------------
+
+
+def test_browser_draws_the_image_and_its_overlay_at_once(data):
+    browser = DatasetBrowser(data, alpha=0.4)
+    image, mask = data[0]
+    assert browser.view().shape == (render.TITLE_HEIGHT + SIZE[0], 2 * SIZE[1] + render.GAP, 3)
+    assert decoded(browser).shape == browser.view().shape  # the JPEG shown is the view
+    np.testing.assert_array_equal(panel(browser, 0), as_rgb(image))
+    expected = overlay(image, mask, data.colors, alpha=0.4).astype(int)
+    assert np.abs(panel(browser, 1).astype(int) - expected).max() <= 1
+    assert browser.update_seconds > 0
+    check_bundle(browser)
+
+
+def test_browser_follows_index_alpha_and_class_toggles(data):
+    browser = DatasetBrowser(data)
+    first_bytes = browser.image.value
+    browser.index.value = 2
+    image, mask = data[2]
+    assert browser.image.value != first_bytes
+    np.testing.assert_array_equal(panel(browser, 0), as_rgb(image))
+
+    browser.alpha.value = 0.0
+    np.testing.assert_array_equal(panel(browser, 1), as_rgb(image))
+    browser.alpha.value = 0.8
+    expected = overlay(image, mask, data.colors, alpha=0.8).astype(int)
+    assert np.abs(panel(browser, 1).astype(int) - expected).max() <= 1
+
+    before = panel(browser, 1).copy()
+    browser.class_toggles[1].value = False  # hide "middle"
+    hidden = mask.numpy() == 1
+    after = panel(browser, 1)
+    np.testing.assert_array_equal(after[hidden], as_rgb(image)[hidden])
+    np.testing.assert_array_equal(after[~hidden], before[~hidden])
+    assert not np.array_equal(after, before)
+
+
+def test_browser_switches_splits(stripes):
+    train, val = stripes(length=6, image_size=SIZE, seed=1), stripes(length=3, image_size=SIZE, seed=2)
+    browser = DatasetBrowser(train, splits={"train": train, "val": val})
+    browser.index.value = 5
+    browser.split.value = "val"
+    assert browser.index.max == 2 and browser.index.value == 2
+    np.testing.assert_array_equal(panel(browser, 0), as_rgb(val[2][0]))
+
+
+def test_browser_scales_wide_images_down(data):
+    browser = DatasetBrowser(data, panel_width=32)
+    assert browser.view().shape == (render.TITLE_HEIGHT + 16, 2 * 32 + render.GAP, 3)
+
+
+def test_browser_rejects_bad_inputs(stripes, data):
+    four = type("FourStripes", (stripes,), {"classes": ("a", "b", "c", "d"), "colors": ((0, 0, 0),) * 4})
+    with pytest.raises(ValueError, match="same classes"):
+        DatasetBrowser(data, splits={"train": data, "other": four(length=2, image_size=SIZE)})
+    with pytest.raises(ValueError, match="one of the splits"):
+        DatasetBrowser(data, splits={"other": stripes(length=2, image_size=SIZE)})
+    with pytest.raises(ValueError, match="alpha"):
+        DatasetBrowser(data, alpha=1.5)
+
+
+# --- PredictionExplorer ----------------------------------------------------------------------
+
+
+def expected_errors(prediction, mask):
+    out = np.empty(mask.shape + (3,), dtype=np.uint8)
+    out[:] = ERROR_COLORS["right"]
+    out[prediction != mask] = ERROR_COLORS["wrong"]
+    out[mask == 255] = ERROR_COLORS["ignore"]
+    return out
+
+
+def expected_iou_text(prediction, mask, num_classes):
+    valid = mask != 255
+    texts = []
+    for c in range(num_classes):
+        union = (((prediction == c) | (mask == c)) & valid).sum()
+        both = ((prediction == c) & (mask == c) & valid).sum()
+        texts.append("-" if union == 0 else f"{both / union:.2f}")
+    return texts
+
+
+def test_explorer_shows_errors_and_iou_of_the_chosen_model(data, tiny_unet):
+    model = tiny_unet()
+    explorer = PredictionExplorer(data, {"unet": model})
+    explorer.index.value = 1
+    image, mask = data[1]
+    prediction, mask = predict(model, image).numpy(), mask.numpy()
+    assert explorer.view().shape[1] == 4 * SIZE[1] + 3 * render.GAP
+    np.testing.assert_array_equal(panel(explorer, 3), expected_errors(prediction, mask))
+    assert table_cells(explorer.iou_table.value)[:3] == expected_iou_text(prediction, mask, 3)
+    check_bundle(explorer)
+
+
+def test_explorer_marks_absent_classes_and_hides_classes(stripes):
+    four = type("FourStripes", (stripes,), {"classes": ("left", "middle", "right", "absent"),
+                                            "colors": ((255, 0, 0), (0, 255, 0), (0, 0, 255), (9, 9, 9))})
+    data = four(length=2, image_size=SIZE)
+    explorer = PredictionExplorer(data, {"zeros": ConstantModel(num_classes=4, label=0)})
+    image, mask = data[0]
+    mask = mask.numpy()
+    cells = table_cells(explorer.iou_table.value)
+    assert cells[:4] == expected_iou_text(np.zeros_like(mask), mask, 4) and cells[3] == "-"
+    explorer.class_toggles[0].value = False  # every pixel is predicted "left": the prediction panel is the plain image
+    np.testing.assert_array_equal(panel(explorer, 2), as_rgb(image))
+
+
+def test_explorer_compares_two_models(data):
+    explorer = PredictionExplorer(data, {"zeros": ConstantModel(label=0), "twos": ConstantModel(label=2)})
+    single = explorer.view().shape
+    explorer.compare.value = "twos"
+    mask = data[0][1].numpy()
+    assert explorer.view().shape[1] == single[1] + 2 * (SIZE[1] + render.GAP)
+    np.testing.assert_array_equal(panel(explorer, 5), expected_errors(np.full_like(mask, 2), mask))
+    cells = table_cells(explorer.iou_table.value)
+    assert len(cells) == 2 * 4  # two columns, three classes and the mIoU row
+    assert [cells[1], cells[3], cells[5]] == expected_iou_text(np.full_like(mask, 2), mask, 3)
+    explorer.compare.value = "none"
+    assert explorer.view().shape == single
+
+
+def test_explorer_caches_predictions_made_in_eval_mode_without_grad(data):
+    model = ConstantModel()
+    model.train()
+    explorer = PredictionExplorer(data, {"m": model})
+    explorer.alpha.value = 0.2
+    explorer.class_toggles[2].value = False
+    explorer.index.value = 1
+    explorer.index.value = 0
+    assert model.calls == [(False, False)] * 2  # items 0 and 1, each once
+    assert model.training
+
+
+def test_explorer_rejects_bad_models(data):
+    with pytest.raises(ValueError, match="non-empty dict"):
+        PredictionExplorer(data, {})
+    with pytest.raises(ValueError, match="other than 'none'"):
+        PredictionExplorer(data, {"none": ConstantModel()})
+    with pytest.raises(ValueError, match="torch.nn.Module"):
+        PredictionExplorer(data, {"m": "not a model"})
+
+
+# --- ConfusionExplorer -----------------------------------------------------------------------
+
+MATRIX = np.array([[70, 30, 0], [0, 100, 0], [10, 0, 90]])
+
+
+def test_confusion_lists_top_confusions_from_a_matrix_or_an_array():
+    cm = ConfusionMatrix(3)
+    for t in range(3):
+        for p in range(3):
+            cm.update(torch.full((1, 1, int(MATRIX[t, p])), p), torch.full((1, 1, int(MATRIX[t, p])), t))
+    for confusion in (cm, MATRIX):
+        explorer = ConfusionExplorer(confusion, ["a", "b", "c"])
+        assert "70.0% predicted right" in explorer.details.value and "b: 30.0%" in explorer.details.value
+    heatmap = explorer.heatmap.value
+    assert heatmap[:8] == b"\x89PNG\r\n\x1a\n"
+    explorer.true_class.value = "c"
+    assert "90.0% predicted right" in explorer.details.value and "a: 10.0%" in explorer.details.value
+    assert explorer.heatmap.value is heatmap  # drawn once
+    assert explorer.view() is None  # no dataset: no example pixels
+    check_bundle(explorer)
+
+
+def test_confusion_highlights_example_pixels(data):
+    predictions = []
+    for index in range(len(data)):
+        prediction = data[index][1].clone()
+        prediction[prediction == 255] = 0
+        prediction[10:20][prediction[10:20] == 0] = 1  # some "left" pixels predicted "middle"
+        predictions.append(prediction)
+    cm = ConfusionMatrix(3)
+    for index, prediction in enumerate(predictions):
+        cm.update(prediction[None], data[index][1][None])
+    explorer = ConfusionExplorer(cm, data.classes, dataset=data, predictions=predictions)
+    mask = data[0][1].numpy()
+    confused = (mask == 0) & (predictions[0].numpy() == 1)
+    view = explorer.view()
+    assert view.shape == SIZE + (3,) and "Item #0" in explorer.caption.value
+    assert (view[confused] == data.colors[1]).all()
+    assert (view[~confused][:, 0] == view[~confused][:, 1]).all()  # the rest is grey
+    explorer.true_class.value = "middle"  # never confused: no example
+    assert explorer.view() is None and explorer.image.value == b""
+    check_bundle(explorer)
+
+
+def test_confusion_finds_examples_with_a_model(data, tiny_unet):
+    model = tiny_unet()
+    cm = ConfusionMatrix(3)
+    for index in range(len(data)):
+        image, mask = data[index]
+        cm.update(predict(model, image)[None], mask[None])
+    explorer = ConfusionExplorer(cm, data.classes, dataset=data, model=model, search_items=2)
+    assert len(explorer.predicted) <= 2
+    assert explorer.view() is None or explorer.view().shape == SIZE + (3,)
+
+
+def test_confusion_rejects_bad_inputs(stripes, data):
+    with pytest.raises(ValueError, match=r"must be \(3, 3\)"):
+        ConfusionExplorer(np.zeros((3, 2)), ["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"must be \(2, 2\)"):
+        ConfusionExplorer(MATRIX, ["a", "b"])
+    with pytest.raises(ValueError, match="classes"):
+        ConfusionExplorer(MATRIX, ["x", "y", "z"], dataset=data)
+    with pytest.raises(ValueError, match="need the dataset"):
+        ConfusionExplorer(MATRIX, data.classes, model=ConstantModel())
