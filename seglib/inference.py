@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from .data.base import to_model_input
 from .device import autocast_dtype
+from .distributed import rank, world_size
 from .metrics import ConfusionMatrix
 
 
@@ -76,16 +77,24 @@ def evaluate(model, dataset, batch_size=16, device=None, native_resolution=False
     ``native_resolution=True`` scores against the labels at their original size
     (``dataset.load_native`` where the dataset has it, else ``dataset.load``), predicting
     each image at ``size`` (the training resolution) and upsampling, instead of scoring at
-    the training resolution."""
+    the training resolution.
+
+    With several processes (torchrun), every one of them must call it: each scores every
+    ``world_size``-th item, the confusion matrices are summed, and every process returns
+    the metrics of the whole split."""
     device = next(model.parameters()).device if device is None else torch.device(device)
     cm = ConfusionMatrix(dataset.num_classes, dataset.ignore_index)
+    my_share = range(rank(), len(dataset), world_size())  # all of it in one process
     if native_resolution:
         load = getattr(dataset, "load_native", dataset.load)
-        for index in range(len(dataset)):
+        for index in my_share:
             image, mask = load(index)
             pred = predict(model, image, size=size, device=device)
             cm.update(pred, torch.from_numpy(mask).to(torch.int64))
+        cm.all_reduce(device)
         return cm.compute()
+    if world_size() > 1:
+        dataset = torch.utils.data.Subset(dataset, my_share)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
                                          pin_memory=device.type == "cuda")
     was_training = model.training
@@ -99,4 +108,5 @@ def evaluate(model, dataset, batch_size=16, device=None, native_resolution=False
             cm.update(logits.argmax(1), masks.to(device, non_blocking=True))
     finally:
         model.train(was_training)
+    cm.all_reduce(device)
     return cm.compute()

@@ -16,6 +16,8 @@ Conventions (several of the projects this course draws on got them wrong):
 
 import torch
 
+from .distributed import all_reduce_sum
+
 __all__ = ["ConfusionMatrix"]
 
 
@@ -65,6 +67,13 @@ class ConfusionMatrix:
             raise ValueError(f"predictions must lie in 0..{n - 1}")
         counts = torch.bincount(n * target + pred, minlength=n * n).reshape(n, n)
         self.mat = counts if self.mat is None else self.mat + counts.to(self.mat.device)
+
+    def all_reduce(self, device="cpu"):
+        """Sum the matrices of all processes (each counted its share of the split) on ``device``
+        (a GPU for NCCL), so that every process computes the same metrics.  One process: no change."""
+        n = self.num_classes
+        mat = torch.zeros(n, n, dtype=torch.int64, device=device) if self.mat is None else self.mat.to(device)
+        self.mat = all_reduce_sum(mat)
 
     def compute(self) -> dict:
         """Return ``iou`` (per class, NaN for zero union), ``miou``, ``pixel_acc``,

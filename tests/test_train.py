@@ -187,3 +187,20 @@ def test_fit_accepts_plain_torch_datasets(tiny_unet):
     plain = torch.utils.data.TensorDataset(images, masks)
     history = fit(tiny_unet(num_classes=2), plain, steps=3, batch_size=4, progress=False)
     assert history["step"] == [2, 3] and math.isfinite(history.last["train_loss"])  # an epoch is 2 steps
+
+
+def test_batch_augment_runs_on_each_batch_with_replayable_seeds(stripes, tiny_unet, tmp_path):
+    seen = []
+
+    def flip(images, masks, seed):  # (N, 3, H, W), (N, H, W) on the device
+        seen.append(seed)
+        return images.flip(-1), masks.flip(-1)
+
+    options = dict(steps=4, batch_size=4, eval_every=2, seed=7, batch_augment=flip, progress=False)
+    fit(tiny_unet(), stripes(16), checkpoint=tmp_path / "run.pt", **options)
+    assert seen == [7 * 1_000_003 + step for step in range(4)]
+    seen.clear()
+    checkpoint = load_checkpoint(tmp_path / "run.pt")
+    torch.save({**checkpoint, "step": 2, "history": checkpoint["history"][:1]}, tmp_path / "half.pt")  # as if cut
+    fit(tiny_unet(), stripes(16), checkpoint=tmp_path / "half.pt", resume=True, **options)
+    assert seen == [7 * 1_000_003 + step for step in (2, 3)]  # a resume replays the same seeds

@@ -1,0 +1,138 @@
+"""Real-data results: U-Net and DeepLabV3+ trained from scratch on CamVid-11, scored on val.
+
+    python benchmarks/camvid_results.py                          # 8 minutes per model (a GPU)
+    python benchmarks/camvid_results.py --device cpu --minutes 15 --models unet
+
+Each model (``create_model(name, num_classes=11)``, no pretrained weights) trains on the 367
+``train`` images with ``seglib.notebook.train_model``, i.e. ``fit`` with its defaults for the
+device, plus SegNet's median-frequency class weights (``seglib.median_frequency_weights``)
+and random scale / crop / flip / jitter done on the device (``BatchAugment``).  Images are
+resized to ``--image_size``, 352x480 by default: the nearest size to CamVid's 360x480 that
+both models accept (a multiple of 16).  ``--steps`` defaults to what ``--minutes`` allows at
+the speed ``seglib.measure_throughput`` measures; ``--minutes`` also stops training early.
+
+The 101 ``val`` images are then scored at their native 360x480 against the full-size labels
+(``evaluate(..., native_resolution=True)``: the image padded to a multiple of 16), the usual
+CamVid protocol; ``--eval_resolution train`` scores at the training size instead (quick).
+
+Output: a markdown table (model, image size, steps, training time, hardware, val mIoU, pixel
+accuracy), a table of per-class IoU (void is ignored), and the command line that reproduces
+them; also saved to ``runs/camvid_results.md`` and ``.json``.  Read mIoU with the steps and
+the time: these are short runs from scratch, far from SegNet's (which starts from VGG
+weights and trains for hours).
+"""
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+
+import torch
+
+import seglib
+from seglib.batch_augment import BatchAugment
+from seglib.notebook import check_params, load_data, parse_size, train_model
+from bench_data_cache import default_root
+from bench_train import hardware, markdown
+
+
+def default_steps(name, num_classes, image_size, batch_size, minutes, device) -> int:
+    """The optimizer steps that fit in ``minutes`` (90%) at the measured training speed."""
+    model = seglib.create_model(name, num_classes=num_classes)
+    rate = seglib.measure_throughput(model, image_size, batch_size, "train", steps=3, warmup=1, device=device)
+    return max(1, int(0.9 * minutes * 60 * rate / batch_size))
+
+
+def train_and_score(name, train_data, val_data, params, args, weights):
+    """Train model ``name``; return its result row (a dict) with val ``miou``, ``pixel_acc``, ``iou``."""
+    fit_options = {"class_weights": weights, "num_workers": args.num_workers, "progress": args.progress,
+                   "batch_augment": None if args.no_augment else BatchAugment()}
+    model, history = train_model(name, train_data, None, params, evaluations=1, fit_options=fit_options)
+    native = args.eval_resolution == "native"
+    metrics = seglib.evaluate(model, val_data, batch_size=params["batch_size"], native_resolution=native)
+    return {"model": name, "image_size": params["image_size"], "steps": history.last["step"],
+            "seconds": history.last["seconds"], "stopped": history.stopped, "miou": metrics["miou"],
+            "pixel_acc": metrics["pixel_acc"], "iou": metrics["iou"].tolist()}
+
+
+def report(results, classes, args, device) -> str:
+    """The markdown report: one row per model, then per-class IoU, then the command line."""
+    size = "x".join(map(str, args.image_size))
+    scored = "native 360x480" if args.eval_resolution == "native" else size
+    rows = [["model", "image size", "steps", "training time", "hardware", "val mIoU", "pixel acc"]]
+    for r in results:
+        stop = " (time limit)" if r["stopped"] else ""
+        rows.append([r["model"], f"{size}, scored at {scored}", f"{r['steps']}{stop}", f"{r['seconds'] / 60:.1f} min",
+                     hardware(device), f"{r['miou']:.3f}", f"{r['pixel_acc']:.3f}"])
+    per_class = [["class"] + [r["model"] for r in results]]
+    per_class += [[c] + [f"{r['iou'][i]:.3f}" for r in results] for i, c in enumerate(classes)]
+    return (f"# CamVid-11 val, trained from scratch\n\n{markdown(rows)}\n\nIoU per class:\n\n{markdown(per_class)}\n\n"
+            f"Reproduce with:\n\n    {command_line(args, results)}\n")
+
+
+def command_line(args, results) -> str:
+    """The command that reruns these results, with the steps each model ran."""
+    steps = ",".join(str(r["steps"]) for r in results)
+    parts = ["python", "benchmarks/camvid_results.py", "--image_size", "x".join(map(str, args.image_size)),
+             "--models", ",".join(r["model"] for r in results), "--steps", steps, "--batch_size", str(args.batch_size),
+             "--lr", str(args.lr), "--seed", str(args.seed), "--device", args.device,
+             "--eval_resolution", args.eval_resolution]
+    if args.minutes:
+        parts += ["--minutes", str(args.minutes)]
+    if args.no_augment:
+        parts.append("--no_augment")
+    return shlex.join(parts)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data_root", default=None, help="the CamVid-11 folder (default: the shared copy)")
+    parser.add_argument("--image_size", default="352x480", help="training size HxW, a multiple of 16")
+    parser.add_argument("--minutes", type=float, default=8.0, help="time limit per model")
+    parser.add_argument("--steps", default=None, help="steps per model, or one per model: 3000,2000 "
+                                                      "(default: what --minutes allows)")
+    parser.add_argument("--batch_size", type=int, default=8)
+    parser.add_argument("--models", default="unet,deeplabv3plus")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--num_workers", type=int, default=None, help="DataLoader workers (default: 2 on a GPU)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+    parser.add_argument("--eval_resolution", choices=("native", "train"), default="native")
+    parser.add_argument("--no_augment", action="store_true", help="train without BatchAugment")
+    parser.add_argument("--no_progress", dest="progress", action="store_false")
+    parser.add_argument("--out", type=Path, default=Path("runs/camvid_results"), help="saves OUT.md and OUT.json")
+    args = parser.parse_args(argv)
+    args.image_size = parse_size(args.image_size)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = seglib.select_device(args.device)
+    if args.num_workers is None:
+        args.num_workers = 2 if device.type == "cuda" else 0
+    names = args.models.split(",")
+    steps = [None] * len(names) if args.steps is None else [int(s) for s in args.steps.split(",")]
+    steps = steps * len(names) if len(steps) == 1 else steps
+
+    root = str(args.data_root or default_root())
+    train_data, val_data = load_data("camvid", root, args.image_size)
+    weights = seglib.median_frequency_weights(train_data)
+    print(f"{train_data}\nmedian-frequency class weights: {' '.join(f'{w:.2f}' for w in weights)}")
+    results = []
+    for name, n in zip(names, steps):
+        n = n or default_steps(name, train_data.num_classes, args.image_size, args.batch_size, args.minutes, device)
+        params = check_params(dataset="camvid", data_root=root, image_size=args.image_size, batch_size=args.batch_size,
+                              steps=n, max_minutes=args.minutes, lr=args.lr, device=args.device, seed=args.seed,
+                              model=name)
+        print(f"{name}: {params['steps']} steps of {args.batch_size} images, at most {args.minutes} min")
+        results.append(train_and_score(name, train_data, val_data, params, args, weights))
+
+    text = report(results, train_data.classes, args, device)
+    print("\n" + text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".md").write_text(text)
+    args.out.with_suffix(".json").write_text(json.dumps({"hardware": hardware(device), "results": results}, indent=1))
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Smoke tests of benchmarks/bench_train.py and benchmarks/camvid_results.py at tiny sizes.
+
+Speed is the benchmarks' business, not the tests': these check that they run, fill every
+column and mark what the device cannot do as n/a."""
+
+import importlib
+from pathlib import Path
+
+import pytest
+import torch
+
+import seglib
+import seglib.notebook
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture
+def bench(monkeypatch):
+    """``bench("bench_train")``: a module of benchmarks/, imported as the scripts import each other.
+    The scripts' ``--threads`` is undone afterwards."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    threads = torch.get_num_threads()
+    yield importlib.import_module
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def tiny_models(monkeypatch):
+    """Every ``create_model`` call builds a narrow model: the smoke tests time nothing."""
+    build = seglib.models.create_model
+
+    def tiny(name, num_classes, **options):
+        return build(name, num_classes=num_classes, base_channels=4, **options)
+    for module in (seglib, seglib.notebook):
+        monkeypatch.setattr(module, "create_model", tiny)
+
+
+def test_fit_defaults_and_what_a_cpu_cannot_do(bench):
+    bench_train = bench("bench_train")
+    cpu = torch.device("cpu")
+    assert bench_train.fit_defaults(cpu) == ()  # fit switches nothing on on a CPU
+    assert "CUDA" in bench_train.unavailable("pin_memory", cpu)
+    assert bench_train.unavailable("channels_last", cpu) is None
+    assert bench_train.peak_tflops(cpu) is None and "threads" in bench_train.hardware(cpu)
+    table = bench_train.markdown([["a", "bb"], ["ccc", "d"]]).splitlines()
+    assert table == ["| a   | bb |", "|-----|----|", "| ccc | d  |"]
+
+
+def test_peak_memory_sees_a_large_allocation(bench):
+    pytest.importorskip("psutil")
+    with bench("bench_train").PeakMemory(torch.device("cpu")) as memory:
+        x = torch.ones(64, 2**20)  # 256 MB
+        del x
+    assert memory.megabytes > 200
+
+
+def test_bench_train_prints_the_table(bench, tiny_models, tmp_path, capsys):
+    rows = bench("bench_train").main(["--device", "cpu", "--threads", "1", "--size", "32x32", "--batch", "2",
+                                      "--steps", "1", "--repeats", "1", "--models", "unet", "--num_workers", "0",
+                                      "--loader_batches", "1", "--skip", "compile", "--out", str(tmp_path / "t")])
+    by_config = {r["config"]: r for r in rows}
+    assert by_config["fit defaults"]["options"] == [] and by_config["fit defaults"]["images_per_s"] > 0
+    assert "CUDA" in by_config["+ pinned memory, non_blocking copies"]["n/a"]
+    assert "gpu_augment" in by_config["all on"]["options"]
+    out = capsys.readouterr().out
+    assert "| plain fp32 loop (baseline)" in out and "loader/step" in out
+    assert (tmp_path / "t.md").is_file() and (tmp_path / "t.json").is_file()
+
+
+@pytest.mark.slow  # builds the data cache of CamVid at 32x48 (about 10 s)
+def test_camvid_results_reports_miou_per_class(bench, tiny_models, shared_data, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SEGLIB_CACHE", str(tmp_path / "cache"))
+    results = bench("camvid_results").main(["--data_root", str(shared_data / "camvid11"), "--image_size", "32x48",
+                                            "--steps", "2", "--batch_size", "2", "--models", "unet", "--device", "cpu",
+                                            "--threads", "1", "--eval_resolution", "train", "--no_progress", "--out",
+                                            str(tmp_path / "r")])
+    assert results[0]["steps"] == 2 and len(results[0]["iou"]) == 11 and 0 <= results[0]["miou"] <= 1
+    out = capsys.readouterr().out
+    assert "| unet " in out and "| Bicyclist " in out
+    assert "python benchmarks/camvid_results.py --image_size 32x48" in out

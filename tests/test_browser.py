@@ -1,0 +1,124 @@
+"""The widgets in a real browser: JupyterLab, headless Chromium, a slider moved by keyboard.
+
+The test starts JupyterLab on 127.0.0.1 (random port and token) in a temporary folder,
+opens tests/browser/widgets_smoke.ipynb in headless Chromium, runs all cells from the
+Run menu, moves the first slider with the arrow keys and checks that the picture changed
+(the image's ``src`` and the pixels shown).
+
+Screenshots, the browser console and the server log go to test-artifacts/browser/.
+Needs Debian's ``chromium`` and ``chromium-driver`` (.ci/run installs them): skipped
+without them, except under CI (``CI`` set), where it fails.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from browser import lab
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "tests" / "browser" / "widgets_smoke.ipynb"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+IMAGE = ".jp-OutputArea-output img.widget-image"
+SLIDER_HANDLE = ".jp-OutputArea-output .widget-slider .noUi-handle"  # the first: the image index
+ERROR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+
+
+@pytest.fixture
+def artifacts():
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    yield ARTIFACTS
+    print("browser test artifacts:", *sorted(map(str, ARTIFACTS.iterdir())), sep="\n  ")
+
+
+@pytest.fixture
+def browser_installed():
+    if missing := lab.missing_browser():
+        why = f"{', '.join(missing)} not found; install with: apt-get install chromium chromium-driver"
+        if os.environ.get("CI"):
+            pytest.fail(f"{why} (CI must run this test: .ci/run installs them as root)", pytrace=False)
+        pytest.skip(why)
+
+
+@pytest.fixture
+def server(browser_installed, tmp_path, artifacts):
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(NOTEBOOK, tmp_path / "notebooks")
+    jupyter = lab.JupyterLab(tmp_path / "notebooks", tmp_path / "jupyter", artifacts / "jupyter-server.log")
+    try:
+        jupyter.start(timeout=60)
+        yield jupyter
+    finally:
+        jupyter.stop()
+
+
+@pytest.fixture
+def driver(browser_installed, artifacts):
+    chromium = lab.chromium(artifacts / "chromedriver.log")
+    try:
+        yield chromium
+    finally:  # whatever happened: the last picture and the console, then close the browser
+        try:
+            chromium.save_screenshot(str(artifacts / "last.png"))
+            console = "\n".join(f"{e['level']} {e['message']}" for e in chromium.get_log("browser"))
+            (artifacts / "console.log").write_text(console + "\n")
+        finally:
+            chromium.quit()
+
+
+def wait_for(driver, what, condition, timeout):
+    """``condition(driver)`` once it is truthy; a failure naming ``what`` after ``timeout`` s."""
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.25).until(condition)
+    except TimeoutException:
+        pass
+    pytest.fail(f"timed out after {timeout} s waiting for {what}; see {ARTIFACTS}", pytrace=False)
+
+
+def labelled(css, label):
+    """A condition: the elements matching ``css`` whose text is ``label``."""
+    return lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, css) if e.text == label]
+
+
+def kernel_idle(driver):
+    """The status bar says "Python 3 (ipykernel) | Idle" (it says "Initializing" before)."""
+    return any(e.text.endswith("| Idle") for e in driver.find_elements(By.CSS_SELECTOR, ".jp-StatusBar-TextItem"))
+
+
+def rendered_image(driver):
+    """The widget's picture once it is drawn; fails at once if a cell printed an error."""
+    if errors := [e.text for e in driver.find_elements(By.CSS_SELECTOR, ERROR) if "Error" in e.text]:
+        pytest.fail("the notebook failed in JupyterLab:\n" + "\n".join(errors), pytrace=False)
+    images = driver.find_elements(By.CSS_SELECTOR, IMAGE)
+    return images[0] if images and images[0].get_attribute("src") and images[0].size["height"] > 0 else None
+
+
+@pytest.mark.slow
+def test_moving_the_slider_redraws_the_widget_in_jupyterlab(server, driver, artifacts):
+    # Each step waits at most its own timeout: about 4 minutes in all at worst, ~30 s usually.
+    driver.get(server.url(f"lab/tree/{NOTEBOOK.name}"))
+    wait_for(driver, "the notebook to open and its kernel to start", lambda d: d.find_elements(
+        By.CSS_SELECTOR, ".jp-Notebook .jp-Cell") and kernel_idle(d), timeout=60)
+
+    wait_for(driver, "the Run menu", labelled(".lm-MenuBar-itemLabel", "Run"), timeout=10)[0].click()
+    wait_for(driver, "Run > Run All Cells", labelled(".lm-Menu-itemLabel", "Run All Cells"), timeout=10)[0].click()
+
+    image = wait_for(driver, "the widget's image after Run All Cells", rendered_image, timeout=60)
+    driver.save_screenshot(str(artifacts / "1-rendered.png"))
+    before_src, before_pixels = image.get_attribute("src"), image.screenshot_as_png
+
+    handle = wait_for(driver, "the slider's handle", lambda d: d.find_elements(By.CSS_SELECTOR, SLIDER_HANDLE),
+                      timeout=10)[0]
+    handle.click()  # focus it: the arrow keys then move the slider, as a person's would
+    handle.send_keys(Keys.ARROW_RIGHT * 3)
+    wait_for(driver, "the image to change after moving the slider",
+             lambda d: image.get_attribute("src") != before_src, timeout=30)
+    driver.save_screenshot(str(artifacts / "2-slider-moved.png"))
+    wait_for(driver, "the new picture to be shown", lambda d: image.screenshot_as_png != before_pixels, timeout=10)
