@@ -37,9 +37,11 @@ from bench_train import hardware, markdown
 
 
 def default_steps(name, num_classes, image_size, batch_size, minutes, device) -> int:
-    """The optimizer steps that fit in ``minutes`` (90%) at the measured training speed."""
+    """The optimizer steps that fit in ``minutes`` (90%) at the measured training speed.
+    The first steps of a fresh model are slow (memory allocation, kernel selection): warm up
+    well, or the estimate is far too low (3 + 1 steps gave U-Net half its real speed on a CPU)."""
     model = seglib.create_model(name, num_classes=num_classes)
-    rate = seglib.measure_throughput(model, image_size, batch_size, "train", steps=3, warmup=1, device=device)
+    rate = seglib.measure_throughput(model, image_size, batch_size, "train", steps=8, warmup=4, device=device)
     return max(1, int(0.9 * minutes * 60 * rate / batch_size))
 
 
