@@ -2,8 +2,9 @@
 
 The test starts JupyterLab on 127.0.0.1 (random port and token) in a temporary folder,
 opens tests/browser/widgets_smoke.ipynb in headless Chromium, runs all cells from the
-Run menu, moves the first slider with the arrow keys and checks that the picture changed
-(the image's ``src`` and the pixels shown).
+Run menu, moves the dataset browser's slider with the arrow keys and checks that the picture
+changed (the image's ``src`` and the pixels shown), then hides a class in the prediction
+explorer by clicking its button and checks that the explorer's picture changed.
 
 Screenshots, the browser console and the server log go to test-artifacts/browser/.
 Needs Debian's ``chromium`` and ``chromium-driver`` (.ci/run installs them): skipped
@@ -27,6 +28,7 @@ NOTEBOOK = ROOT / "tests" / "browser" / "widgets_smoke.ipynb"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 IMAGE = ".jp-OutputArea-output img.widget-image"
 SLIDER_HANDLE = ".jp-OutputArea-output .widget-slider .noUi-handle"  # the first: the image index
+CLASS_BUTTON = ".jp-OutputArea-output .widget-toggle-button"  # one per class: shows / hides it
 ERROR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 
 
@@ -122,3 +124,15 @@ def test_moving_the_slider_redraws_the_widget_in_jupyterlab(server, driver, arti
              lambda d: image.get_attribute("src") != before_src, timeout=30)
     driver.save_screenshot(str(artifacts / "2-slider-moved.png"))
     wait_for(driver, "the new picture to be shown", lambda d: image.screenshot_as_png != before_pixels, timeout=10)
+
+    # The prediction explorer, in the second code cell: hide the first class (road, in every scene).
+    explorer = driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[1]
+    explorer_image = wait_for(driver, "the prediction explorer's image", lambda d: [
+        e for e in explorer.find_elements(By.CSS_SELECTOR, IMAGE) if e.get_attribute("src")], timeout=60)[0]
+    before_src = explorer_image.get_attribute("src")
+    wait_for(driver, "the explorer's class buttons", lambda d: explorer.find_elements(By.CSS_SELECTOR, CLASS_BUTTON),
+             timeout=10)[0].click()
+    wait_for(driver, "the explorer's image to change after hiding a class",
+             lambda d: explorer_image.get_attribute("src") != before_src, timeout=30)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", explorer_image)
+    driver.save_screenshot(str(artifacts / "3-class-hidden.png"))
