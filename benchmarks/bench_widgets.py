@@ -28,6 +28,7 @@ import seglib  # noqa: E402
 from seglib.notebook import parse_size  # noqa: E402
 from seglib.viz import as_rgb, error_map, overlay  # noqa: E402
 from seglib.widgets import DatasetBrowser, PredictionExplorer  # noqa: E402
+from timing import timed_lists  # noqa: E402
 
 
 class MatplotlibRedraw:
@@ -89,18 +90,6 @@ def baseline_updates(state, redraw):
         redraw()
 
     return {"index change": index, "alpha change": alpha, "class toggle": toggle}
-
-
-def timed_lists(baseline, ours, repeats, warmup=2):
-    """Seconds of each call of ``baseline()`` and ``ours()``, called alternately."""
-    times = ([], [])
-    for i in range(warmup + repeats):
-        for fn, bucket in zip((baseline, ours), times):
-            start = time.perf_counter()
-            fn()
-            if i >= warmup:
-                bucket.append(time.perf_counter() - start)
-    return times
 
 
 def first_view_seconds(widget, indices):

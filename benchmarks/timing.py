@@ -10,9 +10,9 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def timed_pair(baseline, ours, repeats, warmup=2, device=None):
-    """Median seconds of ``baseline()`` and of ``ours()``, called alternately so that both see
-    the same machine state (turbo, caches, other load)."""
+def timed_lists(baseline, ours, repeats, warmup=2, device=None):
+    """Seconds of each call of ``baseline()`` and of ``ours()``, called alternately so that
+    both see the same machine state (turbo, caches, other load); warm-up calls left out."""
     times = ([], [])
     for i in range(warmup + repeats):
         for fn, bucket in zip((baseline, ours), times):
@@ -22,7 +22,12 @@ def timed_pair(baseline, ours, repeats, warmup=2, device=None):
             sync(device)
             if i >= warmup:
                 bucket.append(time.perf_counter() - start)
-    return tuple(sorted(t)[len(t) // 2] for t in times)
+    return times
+
+
+def timed_pair(baseline, ours, repeats, warmup=2, device=None):
+    """Median seconds of ``baseline()`` and of ``ours()`` (see ``timed_lists``)."""
+    return tuple(sorted(t)[len(t) // 2] for t in timed_lists(baseline, ours, repeats, warmup, device))
 
 
 def print_table(rows):

@@ -7,13 +7,19 @@ changed mirror, not a bad first copy).
 """
 
 import hashlib
+import json
 from pathlib import Path
 
 from data_scripts import DataScriptError
-from data_scripts.atomic import read_json, write_json
 from data_scripts.sources import Archive
+from seglib.atomic import write_json
 
 RECORD_NAME = "checksums.json"
+
+
+def read_json(path: Path, default=None):
+    """The JSON value in ``path``, or ``default`` if there is no such file."""
+    return json.loads(path.read_text()) if path.is_file() else default
 
 
 class ChecksumError(DataScriptError):

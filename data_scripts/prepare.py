@@ -18,8 +18,8 @@ import cv2
 from tqdm import tqdm
 
 from data_scripts import DataScriptError
-from data_scripts.atomic import write_atomic, write_json
 from data_scripts.sources import Dataset
+from seglib.atomic import write_bytes, write_json
 from seglib.data.cityscapes_labels import to_train_ids
 
 MARKER_NAME = ".seglib-prepared.json"
@@ -42,7 +42,7 @@ def write_train_ids(gtfine: Path) -> int:
         if label_ids is None or label_ids.ndim != 2 or label_ids.dtype != "uint8":
             raise DataScriptError(f"{label_ids_path} is not an 8-bit labelIds PNG: the archive is corrupt; "
                                   "delete it and re-run this command")
-        write_atomic(train_ids_path, cv2.imencode(".png", to_train_ids(label_ids))[1].tobytes())
+        write_bytes(train_ids_path, cv2.imencode(".png", to_train_ids(label_ids))[1].tobytes())
         written += 1
     return written
 

@@ -1,40 +1,17 @@
-"""Checkpoints (and JSON results): written atomically (temporary file, then rename) and read
+"""Checkpoints: written atomically (``seglib.atomic``: temporary file, then rename) and read
 back with ``torch.load(..., weights_only=True)``, which cannot run code hidden in the file."""
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
-
-def atomic_write(path, write):
-    """Call ``write(file)`` on a temporary binary file beside ``path``, then rename it to
-    ``path``: readers see the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)  # atomic
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+from .atomic import atomic_write
 
 
 def save_checkpoint(path, model, **state):
     """Save ``model``'s weights, its build config and any extra ``state`` to ``path`` atomically."""
     payload = {"model": model.state_dict(), "config": getattr(model, "config", None), **state}
     atomic_write(path, lambda f: torch.save(payload, f))
-
-
-def save_json(path, data):
-    """Write ``data`` as indented JSON to ``path`` atomically."""
-    atomic_write(path, lambda f: f.write(json.dumps(data, indent=2).encode()))
 
 
 def load_checkpoint(path, map_location="cpu") -> dict:

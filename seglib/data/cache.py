@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..atomic import write_json
 from .paths import data_home
 
 SAVE_EVERY = 64
@@ -37,13 +38,6 @@ def cache_key(dataset) -> str:
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     height, width = dataset.image_size
     return f"{dataset.name}-{dataset.split}-{height}x{width}-{digest}"
-
-
-def write_json(path: Path, data):
-    """Write JSON atomically: a temporary file, then a rename."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
 
 
 class ArrayCache:

@@ -13,7 +13,8 @@ import math
 import sys
 from pathlib import Path
 
-from ..checkpoint import save_checkpoint, save_json
+from ..atomic import write_json
+from ..checkpoint import save_checkpoint
 from ..data import list_datasets
 from ..device import select_device
 from ..distributed import close, init, is_main, main_first, world_size
@@ -96,7 +97,7 @@ def main(argv=None) -> dict:
     result = results(params, history, train_data.classes, device)
     if is_main():
         if args.out:
-            save_json(Path(args.out) / "metrics.json", result)
+            write_json(Path(args.out) / "metrics.json", result)
             save_checkpoint(Path(args.out) / "model.pt", model, steps=result["steps"])
         print(f"{result['model']} on {result['dataset']}: val mIoU {last_value(result, 'miou')}, pixel accuracy "
               f"{last_value(result, 'pixel_acc')} after {result['steps']} steps in {result['seconds']:.0f} s "

@@ -1,5 +1,6 @@
-"""Masks as pictures, in plain numpy: colourise, overlay, error maps, pixel accuracy."""
+"""Masks as pictures, in numpy (and OpenCV for the blend): colourise, overlay, error maps, pixel accuracy."""
 
+import cv2
 import numpy as np
 import torch
 
@@ -30,14 +31,28 @@ def as_rgb(image) -> np.ndarray:
     return to_numpy(image)
 
 
-def overlay(image, mask, colors, alpha=0.5, ignore_color=IGNORE_COLOR) -> np.ndarray:
-    """Blend the colourised mask over the image; ignore pixels keep the plain image."""
-    rgb = as_rgb(image).astype(np.float32)
-    mask = to_numpy(mask)
-    coloured = colorize(mask, colors, ignore_color).astype(np.float32)
-    known = (mask < len(colors))[..., None]
-    blended = np.where(known, (1 - alpha) * rgb + alpha * coloured, rgb)
-    return (blended + 0.5).astype(np.uint8)
+def overlay(image, mask, colors, alpha=0.5, ignore_color=IGNORE_COLOR, visible=None) -> np.ndarray:
+    """Blend the colourised mask over the image; ignore pixels (and classes whose ``visible``
+    entry is False) keep the plain image."""
+    mask = to_numpy(mask).astype(np.uint8)
+    visible = [True] * len(colors) if visible is None else visible
+    return blend(as_rgb(image), colorize(mask, colors, ignore_color), mask, visible, alpha)
+
+
+def shown_table(visible) -> np.ndarray:
+    """(256,) bool lookup table: ``visible[c]`` for each class, False for ignore and the rest."""
+    table = np.zeros(256, dtype=bool)
+    table[: len(visible)] = visible
+    return table
+
+
+def blend(rgb, coloured, labels, visible, alpha) -> np.ndarray:
+    """``coloured`` over ``rgb`` with weight ``alpha`` where ``labels`` is a visible class;
+    other pixels (hidden classes, ignore) keep the plain image.  All uint8 (H, W, 3)."""
+    out = cv2.addWeighted(rgb, 1.0 - alpha, coloured, alpha, 0.0)
+    hidden = ~shown_table(visible)[labels]
+    np.copyto(out, rgb, where=hidden[..., None])
+    return out
 
 
 def error_map(prediction, mask, ignore_index=255, colors=ERROR_COLORS) -> np.ndarray:

@@ -28,6 +28,26 @@ def plot_class_iou(iou, classes, title="per-class IoU", ax=None):
     return ax.figure
 
 
+def confusion_array(confusion, num_classes) -> np.ndarray:
+    """A ConfusionMatrix or a (C, C) array (rows true, columns predicted) -> float (C, C)."""
+    if isinstance(confusion, ConfusionMatrix):
+        confusion = confusion.compute()["matrix"]
+    matrix = np.asarray(to_numpy(confusion), dtype=np.float64)
+    if matrix.shape != (num_classes, num_classes):
+        raise ValueError(f"the confusion matrix must be ({num_classes}, {num_classes}) for {num_classes} "
+                         f"classes (rows true, columns predicted), got shape {matrix.shape}")
+    if (matrix < 0).any():
+        raise ValueError("the confusion matrix holds negative counts")
+    return matrix
+
+
+def row_normalised(matrix) -> np.ndarray:
+    """Each row divided by its sum: the share of a true class predicted as each class (NaN rows
+    for classes absent from the labels)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return matrix / matrix.sum(1, keepdims=True)
+
+
 def plot_confusion(confusion, classes, normalize=True, ax=None):
     """Heatmap of a confusion matrix, true class on the rows and predicted on the columns.
 
@@ -36,17 +56,9 @@ def plot_confusion(confusion, classes, normalize=True, ax=None):
     leaves its row blank.  Up to 12 classes, the values are written in the cells."""
     import matplotlib.pyplot as plt
 
-    if isinstance(confusion, ConfusionMatrix):
-        confusion = confusion.compute()["matrix"]
-    counts = np.asarray(to_numpy(confusion), dtype=float)
     n = len(classes)
-    if counts.shape != (n, n):
-        raise ValueError(f"a confusion matrix of shape {counts.shape} does not match {n} classes")
-    if normalize:
-        with np.errstate(invalid="ignore"):
-            values = counts / counts.sum(1, keepdims=True)  # 0 / 0 -> NaN: a blank row
-    else:
-        values = counts
+    counts = confusion_array(confusion, n)
+    values = row_normalised(counts) if normalize else counts  # 0 / 0 -> NaN: a blank row
     if ax is None:
         _, ax = plt.subplots(figsize=(2.5 + 0.45 * n, 1.8 + 0.45 * n))
     shown = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalize else None)

@@ -7,6 +7,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..viz import IGNORE_COLOR, as_rgb, to_numpy
+from ..viz.masks import blend
 from . import render
 from .markup import hex_color, legend_html
 
@@ -139,7 +140,7 @@ class SegmentationViewer(StaticFallback):
 
     def overlay(self, rgb, labels, coloured) -> np.ndarray:
         """Class colours over the image at the chosen alpha; hidden classes show the plain image."""
-        return render.blend(rgb, coloured, labels, self.visible(), self.alpha.value)
+        return blend(rgb, coloured, labels, self.visible(), self.alpha.value)
 
     def static_view(self) -> np.ndarray:
         return self.view()

@@ -9,31 +9,11 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..inference import predict
-from ..metrics import ConfusionMatrix
 from ..viz import as_rgb, plot_confusion, to_numpy
+from ..viz.plots import confusion_array, row_normalised
 from . import render
 from .base import StaticFallback
 from .markup import confusions_html
-
-
-def confusion_array(confusion, num_classes) -> np.ndarray:
-    """A ConfusionMatrix or a (C, C) array (rows true, columns predicted) -> float (C, C)."""
-    if isinstance(confusion, ConfusionMatrix):
-        confusion = confusion.compute()["matrix"]
-    matrix = np.asarray(to_numpy(confusion), dtype=np.float64)
-    if matrix.shape != (num_classes, num_classes):
-        raise ValueError(f"the confusion matrix must be ({num_classes}, {num_classes}) for {num_classes} "
-                         f"classes (rows true, columns predicted), got shape {matrix.shape}")
-    if (matrix < 0).any():
-        raise ValueError("the confusion matrix holds negative counts")
-    return matrix
-
-
-def row_normalised(matrix) -> np.ndarray:
-    """Each row divided by its sum: the share of a true class predicted as each class (NaN rows
-    for classes absent from the labels)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return matrix / matrix.sum(1, keepdims=True)
 
 
 def heatmap_png(matrix, classes) -> bytes:

@@ -62,22 +62,6 @@ def make_palette(colors, ignore_color=IGNORE_COLOR) -> np.ndarray:
     return colorize(np.arange(256, dtype=np.uint8), colors, ignore_color)
 
 
-def shown_table(visible) -> np.ndarray:
-    """(256,) bool lookup table: ``visible[c]`` for each class, False for ignore and the rest."""
-    table = np.zeros(256, dtype=bool)
-    table[: len(visible)] = visible
-    return table
-
-
-def blend(rgb, coloured, labels, visible, alpha) -> np.ndarray:
-    """``coloured`` over ``rgb`` with weight ``alpha`` where ``labels`` is a visible class;
-    other pixels (hidden classes, ignore) keep the plain image.  All uint8 (H, W, 3)."""
-    out = cv2.addWeighted(rgb, 1.0 - alpha, coloured, alpha, 0.0)
-    hidden = ~shown_table(visible)[labels]
-    np.copyto(out, rgb, where=hidden[..., None])
-    return out
-
-
 def titled(panel, title) -> np.ndarray:
     """The panel with a white strip above it holding ``title``."""
     strip = np.full((TITLE_HEIGHT, panel.shape[1], 3), 255, dtype=np.uint8)
