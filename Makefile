@@ -1,6 +1,7 @@
 # seglib: the two set-up commands of the README, and a few more.
 #   make run    execute every notebook headless on the default dataset (runs/latest/)
 #   make test   the whole test suite (unit tests, nbval on the notebooks, papermill runs)
+#   make test-fast  the tests not marked slow: no notebook, kernel or server (under 2 minutes)
 # Both create (or reuse) the virtual environment .venv and install what they need.
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.seglib-installed
 
-.PHONY: run test bench lab install clean
+.PHONY: run test test-fast lint bench lab install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,13 +21,22 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) tools/run_notebooks.py $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(PY) -m pytest $(ARGS)
+
+# tests/ only (not notebooks/), without the tests marked slow: the edit-test loop
+test-fast: $(STAMP) lint
+	$(PY) -m pytest tests -m "not slow" $(ARGS)
+
+# ruff: pyflakes, pycodestyle and import order on the whole tree, notebooks included (pyproject.toml)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_skeleton.py $(ARGS)
 	$(PY) benchmarks/bench_data_cache.py
 	$(PY) benchmarks/bench_widgets.py
+	$(PY) benchmarks/bench_metrics.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

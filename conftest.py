@@ -1,7 +1,7 @@
 """Root pytest hooks: nbval's notebook cells count as slow tests.
 
-So ``make test ARGS="-m 'not slow'"`` gives the quick unit tests alone, while a plain
-``make test`` runs everything (CI does)."""
+So ``make test-fast`` (``pytest tests -m "not slow"``) gives the quick unit tests alone, while a
+plain ``make test`` runs everything (CI does)."""
 
 import pytest
 

@@ -15,15 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import default_camvid_root, print_table, timed_pair
+
 import seglib
-from seglib.notebook import parse_size
-from timing import print_table, timed_pair
-
-
-def default_root() -> Path:
-    shared = os.environ.get("SEGLIB_SHARED_DATA")
-    shared = Path(shared) if shared else Path(__file__).resolve().parents[2] / "shared" / "data"
-    return shared / "camvid11" if (shared / "camvid11").is_dir() else seglib.data.data_home() / "camvid"
+from seglib.params import parse_size
 
 
 def one_pass(read, n):
@@ -41,7 +36,8 @@ def bench_size(root, size, cache_dir, repeats):
     os.sync()  # let the cache's writes reach the disk before timing reads
     n = len(raw)
     megabytes = sum(p.stat().st_size for p in Path(cache_dir).glob("*.npy")) / 2**20
-    print(f"{size[0]}x{size[1]}: {n} images, cache built in {build:.1f} s, {megabytes:.0f} MB on disk (all sizes so far)")
+    print(f"{size[0]}x{size[1]}: {n} images, cache built in {build:.1f} s, "
+          f"{megabytes:.0f} MB on disk (all sizes so far)")
     label = f"camvid train {size[0]}x{size[1]}"
     rows = []
     for what, reader in (("raw arrays", lambda d: d.load), ("model-ready items", lambda d: d.__getitem__)):
@@ -57,7 +53,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timed passes over the split, each")
     parser.add_argument("--cache-dir", type=Path, default=None, help="default: a temporary folder")
     args = parser.parse_args()
-    root = args.root or default_root()
+    root = args.root or default_camvid_root()
     print(f"CamVid-11 at {root}, 1 process (the DataLoader's workers multiply both columns alike)")
     with tempfile.TemporaryDirectory() as tmp:
         cache_dir = args.cache_dir or tmp

@@ -13,12 +13,12 @@ import argparse
 import time
 
 import torch
+from common import print_table, timed_pair
 from torchmetrics.classification import MulticlassConfusionMatrix
 
 import seglib
 from seglib.device import autocast_dtype
-from seglib.train import make_loss, train_step
-from timing import print_table, timed_pair
+from seglib.train.step import make_loss, train_step
 
 
 def bench_confusion_matrix(device, repeats):

@@ -4,13 +4,14 @@
     python benchmarks/bench_train.py --dataset camvid --num_workers 8  # the loader column on real data
     python benchmarks/bench_train.py --device cpu --size 96x128 --batch 4 --steps 2 --skip compile
 
-The measured step is fit's: ``seglib.train.train_step`` with ``make_optimizer``, fed from
-host (CPU) batches copied to the device each step, at 352x480 by default (CamVid's 360x480
+The measured step is fit's own: ``seglib.train.loop.prepare`` builds the run from a
+``FitConfig`` and ``train_batch`` does one step (learning rate, copy of a host (CPU) batch to
+the device, batch augmentation, layout, forward, backward, optimizer), at 352x480 by default (CamVid's 360x480
 is not a multiple of 16, which U-Net's four poolings need).  The baseline is a plain loop on
 the same model and data: fp32, NCHW, no autocast, no compile, default backend flags, AdamW,
 pageable memory, augmentation on the CPU per item.  Each row switches one optimisation on, then
 "fit defaults" is what ``fit`` does on this device without options and "all on" is every
-optimisation the device has.  A row and the baseline run alternately (``timing.timed_pair``):
+optimisation the device has.  A row and the baseline run alternately (``common.timed_pair``):
 medians of ``--repeats`` windows of ``--steps`` steps, after a warm-up (compiling included).
 The baseline's own row pairs it with a second copy of itself: how far its ratio is from 1
 is the noise of the measurement.
@@ -32,8 +33,6 @@ A row that the device cannot run says ``n/a`` and why in its note.  The tables a
 """
 
 import argparse
-import inspect
-import itertools
 import json
 import re
 import resource
@@ -44,15 +43,15 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import torch
+from common import default_camvid_root, hardware, markdown, sync, timed_pair
 from torch.utils.data import DataLoader
 
 import seglib
 from seglib.batch_augment import BatchAugment
 from seglib.device import autocast_dtype
-from seglib.notebook import parse_size
-from seglib.train import EpochSampler, fit, make_loss, make_optimizer, train_step
-from bench_data_cache import default_root
-from timing import sync, timed_pair
+from seglib.params import parse_size
+from seglib.train import EpochSampler, FitConfig, device_settings
+from seglib.train.loop import Schedule, prepare, train_batch
 
 OPTIONS = ("amp", "channels_last", "compile", "fused", "pin_memory", "gpu_augment")
 ROWS = {  # label: the options switched on over the plain loop
@@ -74,18 +73,21 @@ PEAK_TFLOPS = (  # dense bf16 (T4: fp16), by a pattern of torch.cuda.get_device_
 
 
 def fit_defaults(device) -> tuple:
-    """The options ``fit`` switches on by default on ``device``, read from its signature
-    (``"auto"`` means: on a CUDA GPU)."""
-    defaults = {name: p.default for name, p in inspect.signature(fit).parameters.items()}
-
-    def on(name):
-        value = defaults.get(name, False)
-        return device.type == "cuda" if value == "auto" else bool(value)
-
-    chosen = {"amp": autocast_dtype(device, defaults["amp"]) is not None, "channels_last": on("channels_last"),
-              "compile": on("compile"), "fused": on("fused"), "pin_memory": on("pin_memory"),
-              "gpu_augment": defaults.get("batch_augment") is not None}
+    """The options ``fit`` switches on by default on ``device`` (``device_settings`` of a
+    default ``FitConfig``: the same rule ``fit`` follows)."""
+    defaults = FitConfig()
+    settings = device_settings(defaults, device)
+    chosen = {"amp": settings.amp_dtype is not None, "channels_last": settings.channels_last,
+              "compile": defaults.compile, "fused": settings.fused, "pin_memory": settings.pin_memory,
+              "gpu_augment": defaults.batch_augment is not None}
     return tuple(name for name in OPTIONS if chosen[name])
+
+
+def fit_config(options) -> FitConfig:
+    """The ``FitConfig`` with exactly ``options`` switched on (the baseline: none of them)."""
+    return FitConfig(amp="amp" in options, channels_last="channels_last" in options, compile="compile" in options,
+                     fused="fused" in options, pin_memory="pin_memory" in options,
+                     batch_augment=BatchAugment() if "gpu_augment" in options else None, progress=False)
 
 
 def unavailable(option, device):
@@ -104,15 +106,6 @@ def unavailable(option, device):
 def peak_tflops(device):
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else ""
     return next((peak for pattern, peak in PEAK_TFLOPS if re.search(pattern, name)), None)
-
-
-def hardware(device) -> str:
-    """The GPU's name, or the CPU's model name and torch's thread count."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpuinfo = Path("/proc/cpuinfo")
-    names = re.findall(r"model name\s*:\s*(.*)", cpuinfo.read_text()) if cpuinfo.exists() else []
-    return f"{names[0] if names else 'CPU'}, {torch.get_num_threads()} threads"
 
 
 class PeakMemory:
@@ -196,30 +189,21 @@ def loader_rate(dataset, batch_size, num_workers, pin_memory, batches=10) -> flo
 
 
 def make_window(model_name, num_classes, options, batches, device, steps):
-    """A function that runs ``steps`` of fit's training step with ``options`` switched on."""
+    """A function that runs ``steps`` of fit's training step (``train_batch``) with ``options``
+    switched on, cycling through ``batches`` (pinned first when ``pin_memory`` is on)."""
     torch.manual_seed(0)
-    memory_format = torch.channels_last if "channels_last" in options else torch.preserve_format
-    model = seglib.create_model(model_name, num_classes=num_classes).to(device, memory_format=memory_format)
-    run_model = torch.compile(model) if "compile" in options else model
-    optimizer = make_optimizer(model, "adamw", 1e-3, 1e-4, 0.9, fused="fused" in options)
-    amp_dtype = autocast_dtype(device, True) if "amp" in options else None
-    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
-    loss_fn, augment = make_loss(), BatchAugment() if "gpu_augment" in options else None
-    pinned = "pin_memory" in options
-    batches = [(x.pin_memory(), y.pin_memory()) for x, y in batches] if pinned else batches
+    model = seglib.create_model(model_name, num_classes=num_classes)
+    config = fit_config(options)
+    endless = Schedule(total_steps=10**9, steps_per_epoch=len(batches), eval_every=10**9,
+                       global_batch=batches[0][0].shape[0])  # a constant learning rate, in effect
+    training = prepare(model, config, device, endless)
+    if training.settings.pin_memory:
+        batches = [(x.pin_memory(), y.pin_memory()) for x, y in batches]
     model.train()
-    step_numbers = itertools.count()
 
     def window():
         for _ in range(steps):
-            step = next(step_numbers)
-            images, masks = batches[step % len(batches)]
-            images, masks = images.to(device, non_blocking=pinned), masks.to(device, non_blocking=pinned)
-            if augment is not None:
-                images, masks = augment(images, masks, seed=step)
-            if "channels_last" in options:
-                images = images.contiguous(memory_format=torch.channels_last)
-            train_step(run_model, images, masks, optimizer, loss_fn, scaler, amp_dtype)
+            train_batch(training, *batches[training.step % len(batches)])
     return window
 
 
@@ -284,14 +268,6 @@ def markdown_table(results) -> str:
     return markdown(lines)
 
 
-def markdown(lines) -> str:
-    """Rows of cells (the first row is the header) -> a markdown table with aligned columns."""
-    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    text = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths)) + " |" for line in lines]
-    text.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(text)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="352x480", help="image size HxW, a multiple of 16 (CamVid is 360x480)")
@@ -310,7 +286,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.size = parse_size(args.size)
     if args.dataset == "camvid" and args.data_root is None:
-        args.data_root = default_root()
+        args.data_root = default_camvid_root()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = seglib.select_device(args.device)

@@ -22,13 +22,13 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import timed_lists  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import seglib  # noqa: E402
-from seglib.notebook import parse_size  # noqa: E402
+from seglib.params import parse_size  # noqa: E402
 from seglib.viz import as_rgb, error_map, overlay  # noqa: E402
 from seglib.widgets import DatasetBrowser, PredictionExplorer  # noqa: E402
-from timing import timed_lists  # noqa: E402
 
 
 class MatplotlibRedraw:

@@ -4,7 +4,7 @@
     python benchmarks/camvid_results.py --device cpu --minutes 15 --models unet
 
 Each model (``create_model(name, num_classes=11)``, no pretrained weights) trains on the 367
-``train`` images with ``seglib.notebook.train_model``, i.e. ``fit`` with its defaults for the
+``train`` images with ``seglib.train.recipe.train_model``, i.e. ``fit`` with its defaults for the
 device, plus SegNet's median-frequency class weights (``seglib.median_frequency_weights``)
 and random scale / crop / flip / jitter done on the device (``BatchAugment``).  Images are
 resized to ``--image_size``, 352x480 by default: the nearest size to CamVid's 360x480 that
@@ -28,12 +28,12 @@ import shlex
 from pathlib import Path
 
 import torch
+from common import default_camvid_root, hardware, markdown
 
 import seglib
 from seglib.batch_augment import BatchAugment
-from seglib.notebook import check_params, load_data, parse_size, train_model
-from bench_data_cache import default_root
-from bench_train import hardware, markdown
+from seglib.params import check_params, parse_size
+from seglib.train.recipe import load_data, train_model
 
 
 def default_steps(name, num_classes, image_size, batch_size, minutes, device) -> int:
@@ -115,7 +115,7 @@ def main(argv=None):
     steps = [None] * len(names) if args.steps is None else [int(s) for s in args.steps.split(",")]
     steps = steps * len(names) if len(steps) == 1 else steps
 
-    root = str(args.data_root or default_root())
+    root = str(args.data_root or default_camvid_root())
     train_data, val_data = load_data("camvid", root, args.image_size)
     weights = seglib.median_frequency_weights(train_data)
     print(f"{train_data}\nmedian-frequency class weights: {' '.join(f'{w:.2f}' for w in weights)}")

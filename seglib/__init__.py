@@ -7,19 +7,20 @@ Jupyter packages when they are used, so the library also runs on plain training 
 
 from .boundary import BoundaryIoU
 from .checkpoint import load_checkpoint, load_model, save_checkpoint
+from .costs import count_flops, count_macs, measure_throughput, model_costs
 from .data import get_dataset, list_datasets, median_frequency_weights
-from .device import select_device, seed_everything
+from .device import select_device
 from .inference import evaluate, predict
 from .losses import DiceLoss, FocalLoss
 from .metrics import ConfusionMatrix
 from .models import count_parameters, create_model, list_models
-from .profile import count_flops, count_macs, measure_throughput, model_costs
-from .train import History, fit
+from .seeding import seed_everything
+from .train import FitConfig, History, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BoundaryIoU", "ConfusionMatrix", "DiceLoss", "FocalLoss", "History", "count_flops", "count_macs",
+    "BoundaryIoU", "ConfusionMatrix", "DiceLoss", "FitConfig", "FocalLoss", "History", "count_flops", "count_macs",
     "count_parameters", "create_model", "evaluate", "fit", "get_dataset", "list_datasets", "list_models",
     "load_checkpoint", "load_model", "measure_throughput", "median_frequency_weights", "model_costs",
     "predict", "save_checkpoint", "seed_everything", "select_device",

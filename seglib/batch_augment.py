@@ -6,7 +6,7 @@
 normalised batch on the GPU, in one ``grid_sample`` call for all items:
 
 * the random numbers come from a CPU ``torch.Generator`` seeded by the ``seed`` argument, so a
-  batch is augmented the same way on any device (``fit`` passes ``seed * 1_000_003 + step``);
+  batch is augmented the same way on any device (``fit`` passes ``derived_seed(seed, step)``);
 * scale, crop and flip are one affine map per item (``F.affine_grid``): output pixel ``x``
   reads input ``x / s + t`` (``-x / s + t`` flipped), in ``[-1, 1]`` coordinates;
 * images are sampled bilinearly and padded with 0 (the mean colour, after normalisation);

@@ -3,14 +3,18 @@
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import Dataset
 
 from .data.base import to_model_input
-from .device import autocast_dtype
+from .device import autocast, autocast_dtype, eval_mode, model_device
 from .distributed import rank, world_size
 from .metrics import ConfusionMatrix
 
+ImageInput = np.ndarray | torch.Tensor  # or anything np.asarray turns into an (H, W, 3) array (a PIL image)
 
-def as_batch(image) -> torch.Tensor:
+
+def as_batch(image: ImageInput) -> torch.Tensor:
     """Any image -> normalised float ``[N, 3, H, W]``.
 
     Accepts uint8 (H, W, 3) arrays or PIL images, uint8 ``[3, H, W]`` / ``[N, 3, H, W]``
@@ -35,14 +39,15 @@ def logits_of(model, x):
 
 
 @torch.no_grad()
-def predict(model, image, size=None, device=None) -> torch.Tensor:
+def predict(model: nn.Module, image: ImageInput, size: tuple[int, int] | None = None,
+            device: str | torch.device | None = None) -> torch.Tensor:
     """Label map of ``image`` at the image's own resolution: int64 ``[H, W]`` (``[N, H, W]`` for a batch).
 
     ``size=(h, w)`` runs the model at that size (the training resolution, say) and
     upsamples the logits; otherwise the image is padded to a multiple of the model's
     ``size_divisor`` and the padding cropped off the result."""
     batch = as_batch(image)
-    device = next(model.parameters()).device if device is None else torch.device(device)
+    device = model_device(model) if device is None else torch.device(device)
     batch = batch.to(device)
     height, width = batch.shape[-2:]
     if size is not None:
@@ -51,14 +56,8 @@ def predict(model, image, size=None, device=None) -> torch.Tensor:
         divisor = getattr(model, "size_divisor", 1)
         pad_h, pad_w = -height % divisor, -width % divisor
         x = F.pad(batch, (0, pad_w, 0, pad_h))  # zeros = the mean colour after normalisation
-    was_training = model.training
-    model.eval()
-    try:
-        dtype = autocast_dtype(device)
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            logits = logits_of(model, x).float()
-    finally:
-        model.train(was_training)
+    with eval_mode(model), autocast(device, autocast_dtype(device)):
+        logits = logits_of(model, x).float()
     if size is not None:
         logits = F.interpolate(logits, size=(height, width), mode="bilinear", align_corners=False)
     labels = logits[..., :height, :width].argmax(1).cpu()
@@ -70,8 +69,8 @@ def image_is_batch(image):
 
 
 @torch.no_grad()
-def evaluate(model, dataset, batch_size=16, device=None, native_resolution=False, size=None,
-             num_workers=0) -> dict:
+def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: str | torch.device | None = None,
+             native_resolution: bool = False, size: tuple[int, int] | None = None, num_workers: int = 0) -> dict:
     """Score ``model`` on ``dataset`` with a ConfusionMatrix; returns its ``compute()`` dict.
 
     ``native_resolution=True`` scores against the labels at their original size
@@ -82,7 +81,7 @@ def evaluate(model, dataset, batch_size=16, device=None, native_resolution=False
     With several processes (torchrun), every one of them must call it: each scores every
     ``world_size``-th item, the confusion matrices are summed, and every process returns
     the metrics of the whole split."""
-    device = next(model.parameters()).device if device is None else torch.device(device)
+    device = model_device(model) if device is None else torch.device(device)
     cm = ConfusionMatrix(dataset.num_classes, dataset.ignore_index)
     my_share = range(rank(), len(dataset), world_size())  # all of it in one process
     if native_resolution:
@@ -97,16 +96,9 @@ def evaluate(model, dataset, batch_size=16, device=None, native_resolution=False
         dataset = torch.utils.data.Subset(dataset, my_share)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
                                          pin_memory=device.type == "cuda")
-    was_training = model.training
-    model.eval()
-    dtype = autocast_dtype(device)
-    try:
+    with eval_mode(model), autocast(device, autocast_dtype(device)):
         for images, masks in loader:
             images = images.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                logits = logits_of(model, images)
-            cm.update(logits.argmax(1), masks.to(device, non_blocking=True))
-    finally:
-        model.train(was_training)
+            cm.update(logits_of(model, images).argmax(1), masks.to(device, non_blocking=True))
     cm.all_reduce(device)
     return cm.compute()

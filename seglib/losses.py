@@ -11,6 +11,8 @@ float32 even when the logits are bf16 / fp16 (mixed precision).  Pixels labelled
   ``(1 - p_t) ** gamma``, shrinking the weight of pixels that are already right.
 """
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -56,7 +58,8 @@ class FocalLoss(nn.Module):
     ``F.cross_entropy(logits, target, weight, ignore_index=...)``.
     """
 
-    def __init__(self, gamma: float = 2.0, weight=None, ignore_index: int = 255):
+    def __init__(self, gamma: float = 2.0, weight: Sequence[float] | torch.Tensor | None = None,
+                 ignore_index: int = 255):
         super().__init__()
         self.gamma, self.ignore_index = gamma, ignore_index
         self.weight = None if weight is None else torch.as_tensor(weight, dtype=torch.float32)

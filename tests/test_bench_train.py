@@ -4,13 +4,14 @@ Speed is the benchmarks' business, not the tests': these check that they run, fi
 column and mark what the device cannot do as n/a."""
 
 import importlib
+import json
 from pathlib import Path
 
 import pytest
 import torch
 
 import seglib
-import seglib.notebook
+import seglib.train.recipe
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -32,7 +33,7 @@ def tiny_models(monkeypatch):
 
     def tiny(name, num_classes, **options):
         return build(name, num_classes=num_classes, base_channels=4, **options)
-    for module in (seglib, seglib.notebook):
+    for module in (seglib, seglib.train.recipe):
         monkeypatch.setattr(module, "create_model", tiny)
 
 
@@ -65,7 +66,11 @@ def test_bench_train_prints_the_table(bench, tiny_models, tmp_path, capsys):
     assert "gpu_augment" in by_config["all on"]["options"]
     out = capsys.readouterr().out
     assert "| plain fp32 loop (baseline)" in out and "loader/step" in out
-    assert (tmp_path / "t.md").is_file() and (tmp_path / "t.json").is_file()
+    saved = json.loads((tmp_path / "t.json").read_text())  # what was measured, as printed
+    assert [r["config"] for r in saved["rows"]] == [r["config"] for r in rows] and saved["title"] in out
+    report = (tmp_path / "t.md").read_text()
+    assert report.startswith(f"# Training speed\n\n{saved['title']}\n") and "## unet: " in report
+    assert report[report.index("## unet: "):].strip() in out  # the table printed is the table saved
 
 
 @pytest.mark.slow  # builds the data cache of CamVid at 32x48 (about 10 s)

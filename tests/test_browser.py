@@ -16,12 +16,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browser import lab
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
-
-from browser import lab
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "tests" / "browser" / "widgets_smoke.ipynb"

@@ -1,10 +1,10 @@
 """The uint8 memmap cache: same items as decoding, built once, keyed, resumable, worker-safe."""
 
+import layouts
 import numpy as np
 import pytest
 import torch
 
-import layouts
 from seglib.data import cache as cache_module
 from seglib.data import get_dataset
 
@@ -33,7 +33,8 @@ def test_cache_is_built_once_and_keyed_by_size_and_files(camvid, tmp_path, monke
     monkeypatch.setattr(cache_module.ArrayCache, "build", lambda *a: pytest.fail("rebuilt a complete cache"))
     camvid(cache=True)
     monkeypatch.undo()
-    get_dataset("camvid", "train", root=tmp_path / "camvid", image_size=(8, 8), cache=True, cache_dir=tmp_path / "cache")
+    get_dataset("camvid", "train", root=tmp_path / "camvid", image_size=(8, 8), cache=True,
+                cache_dir=tmp_path / "cache")
     layouts.write_grey(tmp_path / "camvid" / "trainannot" / "0001TP_train0000.png", np.zeros((24, 32), np.uint8))
     camvid(cache=True)  # a changed label file: a new key
     keys = {p.name.split(".")[0] for p in (tmp_path / "cache").iterdir()}
@@ -75,6 +76,7 @@ def test_cached_dataset_works_with_dataloader_workers(camvid):
     assert torch.equal(masks[2], cached[2][1])
 
 
+@pytest.mark.slow  # runs the benchmark in a fresh interpreter: 3-5 s on the 2-core machine
 def test_cache_benchmark_prints_its_ratio_table(tmp_path):
     """The benchmark itself (speed is its business, not the tests'): it runs and prints the table."""
     import subprocess

@@ -40,12 +40,14 @@ def test_the_command_line_writes_metrics_and_weights(tmp_path, monkeypatch, caps
     assert len(printed) == 1 and "val mIoU" in printed[0] and "4 steps" in printed[0]
 
 
+@pytest.mark.slow
 def test_a_bad_parameter_exits_with_the_notebook_message():
     done = run_cli("--batch_size", "0", "--image_size", "30x64", "--lr", "fast")
     assert done.returncode != 0
-    assert "bad notebook parameter(s)" in done.stderr
+    assert "bad parameter(s)" in done.stderr
     assert "batch_size must be a positive integer, got 0" in done.stderr
-    assert "multiple of 16" in done.stderr and "lr must be a positive number" in done.stderr
+    assert "30x64 does not suit unet" in done.stderr and "multiples of 16" in done.stderr
+    assert "lr must be a positive number" in done.stderr
     assert "found in sys.modules" not in done.stderr  # runpy's warning: seglib.train is a package
 
 
@@ -57,3 +59,13 @@ def test_torchrun_trains_on_two_cpu_processes(tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["world_size"] == 2 and metrics["steps"] == 2
     assert done.stdout.count("val mIoU") == 1  # rank 0 alone prints
+
+
+@pytest.mark.slow
+def test_the_command_line_loads_no_notebook_or_plotting_code():
+    code = ("import sys, seglib.train.__main__; "
+            "print(sorted(m for m in sys.modules if m.startswith(('seglib.notebook', 'seglib.viz', 'matplotlib', "
+            "'ipywidgets'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

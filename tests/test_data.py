@@ -7,8 +7,15 @@ import pytest
 import torch
 from torchvision import tv_tensors
 
-from seglib.data import (IMAGENET_MEAN, IMAGENET_STD, class_pixel_counts, get_dataset, list_datasets,
-                         median_frequency_weights, train_transform)
+from seglib.data import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    class_pixel_counts,
+    get_dataset,
+    list_datasets,
+    median_frequency_weights,
+    train_transform,
+)
 from seglib.data.scenes import CLASSES, COLORS
 
 

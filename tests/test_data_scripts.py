@@ -18,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
+import layouts
 import numpy as np
 import pytest
 
-import layouts
 from seglib.data import get_dataset
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,7 +32,6 @@ from data_scripts.extract import UnsafeArchiveError, safe_extract  # noqa: E402
 from data_scripts.prepare import MARKER_NAME, write_train_ids  # noqa: E402
 from data_scripts.sources import SOURCES, Archive  # noqa: E402
 from seglib.data.cityscapes_labels import to_train_ids  # noqa: E402
-
 
 # --- a local HTTP server -------------------------------------------------------------------
 
@@ -348,6 +347,7 @@ def png(array):
     return cv2.imencode(".png", array)[1].tobytes()
 
 
+@pytest.mark.slow  # runs the script in a fresh interpreter: 3-5 s on the 2-core machine
 def test_cityscapes_without_archives_says_what_to_download_and_where(tmp_path):
     # Run as students do, from the repo root as a script: checks the script form works too.
     result = subprocess.run([sys.executable, "data_scripts/get_data.py", "cityscapes", "--root", str(tmp_path)],
@@ -375,7 +375,8 @@ def test_cityscapes_extracts_and_writes_label_train_ids(tmp_path, capsys):
     root = tmp_path / "cityscapes"
     for stem in stems:
         assert (root / "leftImg8bit" / "train" / f"{stem}_leftImg8bit.png").is_file()
-        train_ids = cv2.imread(str(root / "gtFine" / "train" / f"{stem}_gtFine_labelTrainIds.png"), cv2.IMREAD_UNCHANGED)
+        train_ids_file = root / "gtFine" / "train" / f"{stem}_gtFine_labelTrainIds.png"
+        train_ids = cv2.imread(str(train_ids_file), cv2.IMREAD_UNCHANGED)
         np.testing.assert_array_equal(train_ids, to_train_ids(label_ids[stem]))
     assert set(json.loads((downloads / "checksums.json").read_text())) == {
         "gtFine_trainvaltest.zip", "leftImg8bit_trainvaltest.zip"}

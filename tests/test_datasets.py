@@ -3,11 +3,11 @@
 import re
 
 import cv2
+import layouts
 import numpy as np
 import pytest
 import torch
 
-import layouts
 from seglib.data import DatasetNotFoundError, get_dataset, median_frequency_weights
 from seglib.data.cityscapes_labels import LABELS, label_lut, to_train_ids
 from seglib.data.files import CorruptFileError

@@ -1,7 +1,9 @@
 """DeepLabV3, DeepLabV3+ and PSPNet: torchvision's configuration, output strides, the
 stride-4 decoder, the pyramid on the last stage, auxiliary outputs and clear errors.
 
-The ResNet-50 models are built once per module (about a second each); inputs are tiny."""
+The ResNet-50 models are built on the meta device (shapes, parameter counts and layers,
+without memory or initialisation); the two tests that need their real values are marked slow.
+The compact models are real; inputs are tiny."""
 
 from urllib.error import URLError
 
@@ -10,7 +12,7 @@ import torch
 import torchvision
 
 from seglib.models import count_parameters, create_model
-from seglib.models.resnet import FCNHead, build_encoder
+from seglib.models.resnet import AuxHead, build_encoder
 
 MODELS = ("deeplabv3", "deeplabv3plus", "pspnet")
 
@@ -25,22 +27,32 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+V3_RESNET50 = dict(num_classes=21, backbone="resnet50", output_stride=8, aux=False)
+
+
+def on_meta(name, **options):
+    with torch.device("meta"):
+        return create_model(name, **options).eval()
+
+
 @pytest.fixture(scope="module")
 def v3_resnet50():
-    torch.manual_seed(0)
-    return create_model("deeplabv3", num_classes=21, backbone="resnet50", output_stride=8, aux=False).eval()
+    return on_meta("deeplabv3", **V3_RESNET50)
 
 
 @pytest.fixture(scope="module")
 def v3plus_resnet50():  # output stride 16 by default
-    torch.manual_seed(0)
-    return create_model("deeplabv3plus", num_classes=21, backbone="resnet50").eval()
+    return on_meta("deeplabv3plus", num_classes=21, backbone="resnet50")
 
 
 @pytest.fixture(scope="module")
 def psp_resnet50():  # output stride 8, aux=True by default
-    torch.manual_seed(0)
-    return create_model("pspnet", num_classes=21, backbone="resnet50").eval()
+    return on_meta("pspnet", num_classes=21, backbone="resnet50")
+
+
+def randn(model, *shape):
+    """A random input on ``model``'s device (the meta device for the ResNet-50 fixtures)."""
+    return torch.randn(*shape, device=next(model.parameters()).device)
 
 
 def capture(module, inputs=True):
@@ -53,22 +65,32 @@ def capture(module, inputs=True):
 # ---------------------------------------------------------------- torchvision's configuration
 
 
-def test_deeplabv3_resnet50_is_torchvisions(v3_resnet50):
-    reference = torchvision.models.segmentation.deeplabv3_resnet50(
+def torchvisions_deeplabv3_resnet50():
+    return torchvision.models.segmentation.deeplabv3_resnet50(
         weights=None, weights_backbone=None, num_classes=21, aux_loss=False).eval()
+
+
+def test_deeplabv3_resnet50_has_torchvisions_layers(v3_resnet50):
+    with torch.device("meta"):
+        reference = torchvisions_deeplabv3_resnet50()
     assert count_parameters(v3_resnet50) == count_parameters(reference) == 39_638_869
-    # Same layers in the same order: torchvision's weights make ours compute the same function.
-    ours = v3_resnet50.state_dict()
-    theirs = reference.state_dict()
+    # Same layers in the same order (the slow test below: so the same function)
+    ours, theirs = v3_resnet50.state_dict(), reference.state_dict()
     assert [v.shape for v in ours.values()] == [v.shape for v in theirs.values()]
-    v3_resnet50.load_state_dict(dict(zip(ours, theirs.values())))
+
+
+@pytest.mark.slow  # two real ResNet-50 models, a forward each
+def test_deeplabv3_resnet50_with_torchvisions_weights_computes_its_function():
+    torch.manual_seed(0)
+    ours, reference = create_model("deeplabv3", **V3_RESNET50).eval(), torchvisions_deeplabv3_resnet50()
+    ours.load_state_dict(dict(zip(ours.state_dict(), reference.state_dict().values())))
     x = torch.randn(1, 3, 32, 32)
     with torch.no_grad():
-        torch.testing.assert_close(v3_resnet50(x), reference(x)["out"])
+        torch.testing.assert_close(ours(x), reference(x)["out"])
 
 
 def test_aux_head_is_torchvisions_fcn_head():
-    assert count_parameters(FCNHead(1024, 21)) == 2_365_205
+    assert count_parameters(AuxHead(1024, 21)) == 2_365_205
 
 
 @pytest.mark.parametrize("model_name, count", [("deeplabv3plus", 40_352_181), ("pspnet", 48_957_802)])
@@ -95,7 +117,7 @@ def test_resnet50_encoder_output_stride(fixture, output_stride, request):
     encoder = request.getfixturevalue(fixture).backbone
     assert encoder.channels == {"low_level": 256, "aux": 1024, "out": 2048}
     with torch.no_grad():
-        features = encoder(torch.randn(1, 3, 32, 32))
+        features = encoder(randn(encoder, 1, 3, 32, 32))
     assert features["low_level"].shape == (1, 256, 8, 8)
     assert features["out"].shape == (1, 2048, 32 // output_stride, 32 // output_stride)
 
@@ -130,7 +152,7 @@ def test_deeplabv3plus_decodes_stride_4_features(fixture, request):
     low_level, h1 = capture(decoder.project)
     fused, h2 = capture(decoder.fuse)
     with torch.no_grad():
-        logits = model(torch.randn(1, 3, 32, 48))
+        logits = model(randn(model, 1, 3, 32, 48))
     h1.remove(), h2.remove()
     assert low_level[0].shape == (1, model.backbone.channels["low_level"], 8, 12)  # layer1, stride 4
     assert fused[0].shape[-2:] == (8, 12)  # ASPP output (stride 16) upsampled 4x and concatenated
@@ -138,11 +160,12 @@ def test_deeplabv3plus_decodes_stride_4_features(fixture, request):
     assert logits.shape == (1, 21 if fixture else 5, 32, 48)
 
 
-@pytest.mark.parametrize("fixture", ["psp_resnet50", None])
-def test_pspnet_pyramid_on_layer4_and_aux_on_layer3(fixture, request):
+@pytest.mark.parametrize("backbone", [pytest.param("resnet50", marks=pytest.mark.slow), "compact"])
+def test_pspnet_pyramid_on_layer4_and_aux_on_layer3(backbone):
     """SMP's PSPNet pools layer2 and leaves layers 3-4 without gradient; ours pools layer4
-    and every parameter learns from main + 0.4 aux loss."""
-    model = request.getfixturevalue(fixture) if fixture else create_model("pspnet", num_classes=5)
+    and every parameter learns from main + 0.4 aux loss (real gradients: a real ResNet-50)."""
+    torch.manual_seed(0)
+    model = create_model("pspnet", num_classes=21 if backbone == "resnet50" else 5, backbone=backbone)
     pyramid = model.classifier[0]
     assert [stage[0].output_size for stage in pyramid.stages] == [1, 2, 3, 6]
     layer3, h1 = capture(model.backbone.layer3, inputs=False)
@@ -190,11 +213,42 @@ def assert_every_parameter_learns(model, x):
     assert not missing, f"parameters without gradient: {missing[:5]} ({len(missing)} in all)"
 
 
-@pytest.mark.parametrize("name, options", [  # PSPNet(aux=True): in the pyramid test above
-    ("deeplabv3", {"aux": True}), ("deeplabv3", {"aux": False}), ("deeplabv3plus", {"aux": True})])
-def test_every_parameter_gets_a_gradient(name, options):
+def gradient_reach(loss, model):
+    """The names of the parameters that ``loss`` gives a non-zero gradient."""
+    named = [(n, p) for n, p in model.named_parameters()]
+    grads = torch.autograd.grad(loss, [p for _, p in named], retain_graph=True, allow_unused=True)
+    return {n for (n, _), g in zip(named, grads) if g is not None and g.any()}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_aux_head_on_layer3_learns_from_the_aux_loss_only_when_aux_is_on(name):
+    """With aux on, the aux loss alone trains the aux head and reaches the backbone up to
+    layer3, never layer4 or the main head; the main loss trains everything else.  With aux
+    off there is no aux head, and the main loss alone trains every parameter."""
     torch.manual_seed(0)
-    assert_every_parameter_learns(create_model(name, num_classes=3, **options), torch.randn(2, 3, 64, 64))
+    x, target = torch.randn(2, 3, 64, 64), torch.randint(0, 3, (2, 64, 64))
+    ce = torch.nn.functional.cross_entropy
+    on = create_model(name, num_classes=3, aux=True).train()
+    logits, aux_logits = on(x)
+    by_main, by_aux = gradient_reach(ce(logits, target), on), gradient_reach(ce(aux_logits, target), on)
+    names = {n for n, _ in on.named_parameters()}
+    aux_head = {n for n in names if n.startswith("aux_classifier.")}
+    up_to_layer3 = {n for n in names if n.startswith("backbone.") and not n.startswith("backbone.layer4.")}
+    assert aux_head and up_to_layer3
+    assert by_aux == aux_head | up_to_layer3
+    assert not by_main & aux_head and by_main == names - aux_head
+
+    torch.manual_seed(0)
+    off = create_model(name, num_classes=3, aux=False).train()
+    assert off.aux_classifier is None and {n for n, _ in off.named_parameters()} == names - aux_head
+    out = off(x)
+    assert isinstance(out, torch.Tensor)
+    assert gradient_reach(ce(out, target), off) == names - aux_head
+
+
+def test_every_parameter_of_deeplabv3plus_with_aux_gets_a_gradient():
+    torch.manual_seed(0)  # PSPNet's: in the pyramid test above
+    assert_every_parameter_learns(create_model("deeplabv3plus", num_classes=3, aux=True), torch.randn(2, 3, 64, 64))
 
 
 # ---------------------------------------------------------------- sizes, channels, errors
@@ -208,7 +262,8 @@ def test_any_input_size_and_channels(name):
 
 
 def test_resnet_encoder_other_input_channels():
-    encoder = build_encoder("resnet50", output_stride=16, in_channels=4)
+    with torch.device("meta"):
+        encoder = build_encoder("resnet50", output_stride=16, in_channels=4)
     assert encoder.conv1.in_channels == 4
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import StripesDataset
+from helpers import StripesDataset
 
 from seglib import evaluate, fit, load_checkpoint
 from seglib.data import train_transform
@@ -86,6 +86,7 @@ def one_rank():
     return model, history
 
 
+@pytest.mark.slow  # the two_ranks fixture: two processes, about 7 s
 def test_two_processes_train_like_one_with_the_global_batch(two_ranks, one_rank):
     folder, ranks = two_ranks
     model, history = one_rank
@@ -96,6 +97,7 @@ def test_two_processes_train_like_one_with_the_global_batch(two_ranks, one_rank)
     assert [r["train_loss"] for r in saved] == pytest.approx(history["train_loss"], rel=1e-4)
 
 
+@pytest.mark.slow  # the two_ranks fixture: two processes, about 7 s
 def test_metrics_are_summed_over_the_processes(two_ranks):
     folder, ranks = two_ranks
     model = plain_unet()
@@ -107,6 +109,7 @@ def test_metrics_are_summed_over_the_processes(two_ranks):
     assert last["miou"] == pytest.approx(alone["miou"])
 
 
+@pytest.mark.slow  # the two_ranks fixture: two processes, about 7 s
 def test_only_rank_zero_prints_and_saves(two_ranks):
     folder, _ = two_ranks
     assert os.listdir(folder / "checkpoints") == ["run.pt"]  # one file, no temporary ones
@@ -117,6 +120,7 @@ def test_only_rank_zero_prints_and_saves(two_ranks):
     assert ckpt["run"]["global_batch"] == 4 and ckpt["step"] == 6
 
 
+@pytest.mark.slow  # the two_ranks fixture: two processes, about 7 s
 def test_a_two_process_checkpoint_resumes_in_one_process(two_ranks, tmp_path):
     folder, ranks = two_ranks
     shutil.copy(folder / "halfway.pt", tmp_path / "halfway.pt")

@@ -1,6 +1,8 @@
 """One contract for every registered model, checked on a tiny input (torchvision's style:
 one parametrized test over every builder)."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -45,13 +47,19 @@ def test_default_models_are_small_cpu_models(name):
     assert count_parameters(model) < 5_000_000, "the no-option default must train on a laptop CPU"
 
 
-@pytest.mark.parametrize("name", ["pspnet", "deeplabv3"])
-def test_fit_trains_models_with_and_without_aux_heads(name, stripes):
+@pytest.mark.parametrize("name, aux", [("pspnet", True), ("deeplabv3", True), ("deeplabv3", False)])
+def test_fit_trains_models_with_and_without_aux_heads(name, aux, stripes):
+    """fit takes the (logits, aux_logits) pair: the aux loss is what trains the aux head (a
+    parameter that no loss reaches keeps no gradient, and AdamW leaves it as it was)."""
     torch.manual_seed(0)
-    model = create_model(name, num_classes=3, aux=True)
+    model = create_model(name, num_classes=3, aux=aux)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
     data = stripes(length=8, image_size=(32, 32))
     history = seglib.fit(model, data, data, steps=2, batch_size=4, progress=False, device="cpu")
-    assert len(history.records) >= 1 and history.last["step"] == 2
+    assert history["step"] == [2] and math.isfinite(history.last["train_loss"]) and 0 <= history.last["miou"] <= 1
+    unchanged = [n for n, p in model.named_parameters() if torch.equal(p.detach().cpu(), before[n])]
+    assert not unchanged, f"parameters fit did not train: {unchanged[:5]}"
+    assert any(n.startswith("aux_classifier.") for n in before) == aux
 
 
 def test_every_registered_model_accepts_one_input_channel():

@@ -1,17 +1,21 @@
-"""Papermill runs of the notebooks with tiny non-default parameters.
+"""Papermill runs of the notebooks with tiny non-default parameters, and the runner's contract.
 
-nbval (configured in pyproject.toml) is the only full execution of the notebooks in the
-suite; these runs are short (a few training steps, small images, another seed) and check
-that parameters reach the notebook, that results come out, and that bad parameters stop
-the notebook with a clear message.
+nbval (configured in pyproject.toml) is the only full execution of every notebook in the
+suite.  Each papermill run starts a kernel, so only a few run here: ``tools/run_notebooks.py``
+on the two cheapest notebooks with tiny parameters (parameters injected, the summary line,
+the final mIoU read back), one bad parameter end to end (``check_params`` itself is unit
+tested in test_params.py), and notebook 00 on the real CamVid.  The runner's summary and
+exit status on a failing notebook are checked without a kernel.
 """
 
 import json
 import sys
 from pathlib import Path
 
+import nbformat
 import papermill
 import pytest
+from papermill.translators import PythonTranslator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -19,6 +23,7 @@ import run_notebooks  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 TINY = {"steps": 3, "image_size": (32, 64), "batch_size": 4, "seed": 1}  # a multiple of 32: FCN
+CHEAPEST = ["03_inception_unet.ipynb", "05_deeplab_pspnet.ipynb"]  # about 10-15 s each with TINY
 
 
 def outputs_text(notebook_path):
@@ -26,34 +31,81 @@ def outputs_text(notebook_path):
     return "\n".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
 
 
+def summary_rows(out):
+    """``{notebook: (seconds, final mIoU column)}`` from the table run_notebooks prints last."""
+    table = out[out.index("\nnotebook "):].strip().splitlines()[1:]
+    return {name: (int(seconds), shown) for name, seconds, shown in (row.split() for row in table)}
+
+
 @pytest.mark.slow
-def test_runner_executes_every_notebook_with_tiny_parameters(tmp_path, capsys):
+def test_runner_executes_notebooks_with_tiny_parameters(tmp_path, capsys):
     args = [arg for name, value in TINY.items() for arg in ("-p", name, repr(value))]
-    assert run_notebooks.main(args + ["--output-dir", str(tmp_path)]) == 0
-    summary = capsys.readouterr().out
-    for notebook in NOTEBOOKS:
-        executed = tmp_path / notebook.name
+    notebooks = [str(ROOT / "notebooks" / name) for name in CHEAPEST]
+    assert run_notebooks.main(notebooks + args + ["--output-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"running 2 notebook(s) into {tmp_path} with {TINY}" in out
+    rows = summary_rows(out)
+    assert list(rows) == CHEAPEST
+    for name in CHEAPEST:
+        executed = tmp_path / name
         text = outputs_text(executed)
         assert "FINAL val mIoU: " in text
+        assert "val images at (32, 64)" in text  # the parameters reached the notebook's data
         miou = run_notebooks.final_miou(executed)
         assert 0 <= miou <= 1
-        assert notebook.name in summary and f"{miou:.3f}" in summary  # the summary line
-        params = next(c for c in json.loads(executed.read_text())["cells"]
-                      if "injected-parameters" in c["metadata"].get("tags", []))
-        assert "steps = 3" in "".join(params["source"])
+        assert rows[name][1] == f"{miou:.3f}"  # the summary line
+        cells = json.loads(executed.read_text())["cells"]
+        params = next(c for c in cells if "injected-parameters" in c["metadata"].get("tags", []))
+        injected = "".join(params["source"])
+        for key, value in TINY.items():  # as papermill writes them: the tuple as a string, which
+            assert f"{key} = {PythonTranslator.translate(value)}" in injected  # check_params parses
+        # the injected cell comes right after the notebook's own parameters, before check_params
+        index = cells.index(params)
+        assert "parameters" in cells[index - 1]["metadata"].get("tags", [])
+        assert "check_params(" in "".join(cells[index + 1]["source"])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,value,message", [
-    ("dataset", "cityscape", "dataset='cityscape' is unknown; valid names: camseq, camvid, camvid32, cityscapes"),
-    ("image_size", (90, 128), "must be a multiple of 16"),
-    ("steps", 0, "steps must be a positive integer"),
-])
-def test_bad_parameters_stop_with_a_clear_message(tmp_path, name, value, message):
+def test_a_bad_parameter_stops_the_notebook_with_a_clear_message(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError) as error:
-        papermill.execute_notebook(str(NOTEBOOKS[0]), str(tmp_path / "out.ipynb"), parameters={name: value},
+        papermill.execute_notebook(str(NOTEBOOKS[0]), str(tmp_path / "out.ipynb"), parameters={"dataset": "cityscape"},
                                    kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
-    assert "bad notebook parameter" in str(error.value) and message in str(error.value)
+    message = str(error.value)
+    assert "ValueError" in message and "bad parameter" in message
+    assert "dataset='cityscape' is unknown; valid names: camseq, camvid, camvid32, cityscapes" in message
+    executed = json.loads((tmp_path / "out.ipynb").read_text())["cells"]
+    assert not any("FINAL val mIoU" in "".join(o.get("text", "")) for c in executed for o in c.get("outputs", []))
+
+
+def fake_execute(results):
+    """A stand-in for papermill.execute_notebook: writes an executed copy that prints
+    ``results[name]`` as the final line, or raises when that is an exception."""
+    def execute(notebook, output, parameters, **options):
+        result = results[Path(notebook).name]
+        nb = nbformat.v4.new_notebook()
+        text = f"steps={parameters.get('steps')}\nFINAL val mIoU: {result}\n"
+        nb.cells = [nbformat.v4.new_code_cell("report_final()", outputs=[nbformat.v4.new_output("stream", text=text)])]
+        if isinstance(result, Exception):
+            nb.cells[0].outputs = []
+            nbformat.write(nb, output)
+            raise result
+        nbformat.write(nb, output)
+    return execute
+
+
+def test_runner_summary_and_exit_status_without_a_kernel(tmp_path, monkeypatch, capsys):
+    results = {"a.ipynb": "0.512", "b.ipynb": RuntimeError("cell 3 failed\nKeyError: 'x'"), "c.ipynb": "nan"}
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute(results))
+    paths = [str(tmp_path / name) for name in results]
+    assert run_notebooks.main(paths + ["-p", "steps", "2", "--output-dir", str(tmp_path / "out")]) == 1
+    out = capsys.readouterr().out
+    assert "running 3 notebook(s)" in out and "with {'steps': 2}" in out
+    assert "b.ipynb: 0 s, FAILED RuntimeError: KeyError: 'x'" in out  # the error's last line
+    rows = summary_rows(out)
+    assert {name: shown for name, (_, shown) in rows.items()} == {"a.ipynb": "0.512", "b.ipynb": "FAILED",
+                                                                  "c.ipynb": "nan"}
+    assert run_notebooks.final_miou(tmp_path / "out" / "a.ipynb") == 0.512
+    assert run_notebooks.parse_value("(32, 64)") == (32, 64) and run_notebooks.parse_value("camvid") == "camvid"
 
 
 @pytest.mark.slow

@@ -70,7 +70,8 @@ def main(argv=None):
     notebooks = [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     parameters = {name: parse_value(value) for name, value in args.parameter}
     Path(args.output_dir).mkdir(parents=True, exist_ok=True)
-    print(f"running {len(notebooks)} notebook(s) into {args.output_dir}" + (f" with {parameters}" if parameters else ""))
+    with_parameters = f" with {parameters}" if parameters else ""
+    print(f"running {len(notebooks)} notebook(s) into {args.output_dir}{with_parameters}")
 
     rows, failed = [], False
     for notebook in notebooks:

@@ -7,6 +7,7 @@ uint8 arrays; the base class applies the paired transform.
 """
 
 import numbers
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ class SegmentationDataset(torch.utils.data.Dataset):
     colors: tuple = ()
     ignore_index: int = IGNORE_INDEX
 
-    def __init__(self, transform=None):
+    def __init__(self, transform: Callable | None = None):
         self.transform = transform
 
     @property

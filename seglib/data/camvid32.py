@@ -16,7 +16,10 @@ and the rest train.  ``camseq`` (CamSeq01: 101 consecutive frames of ``0016E5`` 
 them are left out (neighbouring frames are near-duplicates), the rest are train.
 """
 
+from functools import cached_property
 from pathlib import Path
+
+import numpy as np
 
 from .files import read_color_label, read_index_label
 from .folder import FileDataset
@@ -56,13 +59,20 @@ class ColorLabels:
 
     nearest_color = False
 
-    def color_table(self):
+    @cached_property
+    def color_table(self) -> tuple[tuple[tuple[int, int, int], ...], list[int]]:
+        """``(colours, classes)``: each colour of the table and the class index it decodes to."""
         table_file = self.root / "label_colors.txt"
         names, colors = read_color_table(table_file) if table_file.is_file() else zip(*TABLE)
         return colors, [class_of(name, table_file) for name in names]
 
-    def decode_color_label(self, path):
-        colors, classes = self.table
+    def label_table(self):
+        """The table that decodes the labels (``lut`` for index labels, else ``color_table``).
+        ``find_files`` reads it, so that a broken table file fails when the dataset is made."""
+        return self.lut if getattr(self, "label_kind", "color") == "index" else self.color_table
+
+    def decode_color_label(self, path: Path) -> np.ndarray:
+        colors, classes = self.color_table
         return decode_colors(read_color_label(path), colors, classes, self.nearest_color, path)
 
 
@@ -79,7 +89,8 @@ class CamVid32(ColorLabels, FileDataset):
   <images>/<stem>.png + <labels>/<stem>_L.png + label_colors.txt      the original colour labels
     (<images>: images/ or 701_StillsRaw_full/; <labels>: labels/ or LabeledApproved_full/)"""
 
-    def __init__(self, split="train", root=None, labels="auto", nearest_color=False, **options):
+    def __init__(self, split: str = "train", root: str | Path | None = None, labels: str = "auto",
+                 nearest_color: bool = False, **options):
         if labels not in ("auto", "index", "color"):
             raise ValueError(f"labels must be 'auto', 'index' or 'color', got {labels!r}")
         self.labels, self.nearest_color = labels, nearest_color
@@ -99,19 +110,26 @@ class CamVid32(ColorLabels, FileDataset):
     def label_dir(folder):
         return next((d for d in (folder / "labels", folder / "LabeledApproved_full") if d.is_dir()), None)
 
+    @cached_property
+    def label_kind(self) -> str:
+        """The label format, "index" or "color": ``labels``, with "auto" resolved by what the folder holds."""
+        has_index = (self.root / "codes.txt").is_file() and any(self.label_dir(self.root).glob("*_P.png"))
+        if self.labels == "index" and not has_index:
+            raise self.not_found(f"labels='index' needs codes.txt and labels/<stem>_P.png in {self.root}")
+        if self.labels == "auto":
+            return "index" if has_index else "color"
+        return self.labels
+
+    @cached_property
+    def lut(self) -> np.ndarray:
+        """Index labels' lookup table: ``codes.txt`` index -> class index (Void -> 255)."""
+        codes_file = self.root / "codes.txt"
+        return make_lut({i: class_of(name, codes_file) for i, name in enumerate(read_codes(codes_file))})
+
     def find_files(self, split):
+        self.label_table()
         labels = self.label_dir(self.root)
-        has_index = (self.root / "codes.txt").is_file() and any(labels.glob("*_P.png"))
-        self.label_kind = self.labels if self.labels != "auto" else ("index" if has_index else "color")
-        if self.label_kind == "index":
-            if not has_index:
-                raise self.not_found(f"labels='index' needs codes.txt and labels/<stem>_P.png in {self.root}")
-            codes_file = self.root / "codes.txt"
-            self.lut = make_lut({i: class_of(name, codes_file) for i, name in enumerate(read_codes(codes_file))})
-            suffix = "_P.png"
-        else:
-            self.table = self.color_table()
-            suffix = "_L.png"
+        suffix = "_P.png" if self.label_kind == "index" else "_L.png"
         images = sorted(self.image_dir(self.root).glob("*.png"))
         val = self.val_stems([image.stem for image in images])
         chosen = [image for image in images if (image.stem in val) == (split == "val")]
@@ -140,7 +158,7 @@ class CamSeq(ColorLabels, FileDataset):
   <sequence>_<frame>.png and <sequence>_<frame>_L.png side by side (101 pairs, 960x720),
   optionally label_colors.txt (the standard CamVid colour table otherwise)"""
 
-    def __init__(self, split="train", root=None, nearest_color=False, **options):
+    def __init__(self, split: str = "train", root: str | Path | None = None, nearest_color: bool = False, **options):
         self.nearest_color = nearest_color
         super().__init__(split, root, **options)
 
@@ -151,7 +169,7 @@ class CamSeq(ColorLabels, FileDataset):
         return any(folder.glob("*_L.png"))
 
     def find_files(self, split):
-        self.table = self.color_table()
+        self.label_table()
         labels = sorted(self.root.glob("*_L.png"))
         n_val = round(CAMSEQ_VAL_SHARE * len(labels))
         gap = CAMSEQ_GAP if len(labels) >= 50 else 0

@@ -9,6 +9,8 @@ data script or cityscapesscripts) is read directly.  2975 train / 500 val / 1525
 images; the test labels are all void.
 """
 
+from pathlib import Path
+
 from .cityscapes_labels import LABEL_SETS, LABELS, label_lut
 from .files import read_index_label
 from .folder import FileDataset
@@ -27,7 +29,7 @@ class Cityscapes(FileDataset):
   leftImg8bit/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png
   gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png   (from gtFine_trainvaltest.zip)"""
 
-    def __init__(self, split="train", root=None, label_set="19", **options):
+    def __init__(self, split: str = "train", root: str | Path | None = None, label_set: str = "19", **options):
         lut = label_lut(label_set)  # checks the name
         self.label_set = label_set
         self.classes, self.colors = LABEL_SETS[label_set]

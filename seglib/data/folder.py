@@ -6,6 +6,7 @@ laid out differently, decoding, the image/label size check, resizing to ``image_
 augmentation, and the optional uint8 cache (``cache=True``) that skips decoding.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -35,8 +36,9 @@ class FileDataset(SegmentationDataset):
     script = ""         # the data_scripts/get_data.py argument that fetches it
     subfolders = ()     # where inside ``root`` the dataset may sit (archives nest it)
 
-    def __init__(self, split, root=None, image_size=None, augment=False, transform=None, cache=False,
-                 cache_dir=None):
+    def __init__(self, split: str, root: str | Path | None = None, image_size: tuple[int, int] | None = None,
+                 augment: bool = False, transform: Callable | None = None, cache: bool = False,
+                 cache_dir: str | Path | None = None):
         self.split = split
         self.given_root = dataset_root(self.name, root)
         self.root = self.find_root(self.given_root)

@@ -9,6 +9,7 @@ training frames are split: within each category, sorted by frame number, every 5
 """
 
 import re
+from pathlib import Path
 
 from .files import read_color_label
 from .folder import FileDataset
@@ -31,7 +32,8 @@ class KittiRoad(FileDataset):
   training/image_2/<cat>_NNNNNN.png          (<cat>: um, umm, uu)
   training/gt_image_2/<cat>_road_NNNNNN.png  (and um_lane_NNNNNN.png; magenta road, red not road, black void)"""
 
-    def __init__(self, split="train", root=None, category="road", nearest_color=False, **options):
+    def __init__(self, split: str = "train", root: str | Path | None = None, category: str = "road",
+                 nearest_color: bool = False, **options):
         if category not in CATEGORIES:
             raise ValueError(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
         self.category, self.nearest_color = category, nearest_color

@@ -1,5 +1,8 @@
 """``get_dataset(name, split, root=None, **options)``: one entry point for every dataset."""
 
+from pathlib import Path
+
+from .base import SegmentationDataset
 from .camvid import CamVid
 from .camvid32 import CamSeq, CamVid32
 from .cityscapes import Cityscapes
@@ -19,7 +22,7 @@ DATASETS = {
 }
 
 
-def get_dataset(name: str, split: str, root=None, **options):
+def get_dataset(name: str, split: str, root: str | Path | None = None, **options) -> SegmentationDataset:
     """Build dataset ``name`` for ``split``.  ``root``: a real dataset's folder (default
     ``data_home() / name``); ``options`` go to the dataset (``image_size``, ``cache``, ...)."""
     if name not in DATASETS:

@@ -8,8 +8,10 @@ large weights; a class that never appears gets weight 0.
 
 import numpy as np
 
+from .base import SegmentationDataset
 
-def class_pixel_counts(dataset, max_items=None):
+
+def class_pixel_counts(dataset: SegmentationDataset, max_items: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(pixels, image_pixels)``: per class, its pixel count, and the total pixel
     count of the images in which it appears (void pixels excluded from neither).  Real
     datasets count their label files at full size (``load_label``)."""
@@ -26,7 +28,7 @@ def class_pixel_counts(dataset, max_items=None):
     return pixels, image_pixels
 
 
-def median_frequency_weights(dataset, max_items=None):
+def median_frequency_weights(dataset: SegmentationDataset, max_items: int | None = None) -> np.ndarray:
     """Median-frequency class weights, float32 array of length ``num_classes``."""
     pixels, image_pixels = class_pixel_counts(dataset, max_items)
     present = pixels > 0

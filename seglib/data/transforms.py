@@ -18,7 +18,7 @@ PAD_FILL = {tv_tensors.Image: 0, tv_tensors.Mask: IGNORE_INDEX}
 class RandomScale(v2.Transform):
     """Resize image and mask by one random factor drawn from ``scale`` (min, max)."""
 
-    def __init__(self, scale=(0.75, 1.25)):
+    def __init__(self, scale: tuple[float, float] = (0.75, 1.25)):
         super().__init__()
         if not 0 < scale[0] <= scale[1]:
             raise ValueError(f"scale must be (min, max) with 0 < min <= max, got {scale}")
@@ -33,7 +33,8 @@ class RandomScale(v2.Transform):
         return self._call_kernel(F.resize, inpt, params["size"], antialias=True)
 
 
-def train_transform(size, scale=(0.75, 1.25), hflip=0.5, jitter=0.2):
+def train_transform(size: tuple[int, int], scale: tuple[float, float] | None = (0.75, 1.25), hflip: float = 0.5,
+                    jitter: float = 0.2) -> v2.Compose:
     """Random scale, crop to ``size`` (H, W) (padding masks with 255), flip, colour jitter."""
     steps = []
     if scale is not None and scale != (1, 1):
@@ -44,8 +45,3 @@ def train_transform(size, scale=(0.75, 1.25), hflip=0.5, jitter=0.2):
     if jitter:
         steps.append(v2.ColorJitter(brightness=jitter, contrast=jitter, saturation=jitter))
     return v2.Compose(steps)
-
-
-def eval_transform(size=None):
-    """Resize to ``size`` (H, W) (masks with nearest), or nothing when ``size`` is None."""
-    return None if size is None else v2.Resize(tuple(size), antialias=True)

@@ -7,6 +7,8 @@ labels (0 background, 1..20 the classes, 255 the object borders, ignored), the p
 only for display.  Sizes: 2012 train 1464 / val 1449; 2007 train 209 / val 213 / test 210.
 """
 
+from pathlib import Path
+
 from .files import read_index_label
 from .folder import FileDataset
 from .labels import apply_lut, make_lut, voc_colormap
@@ -29,7 +31,7 @@ class VOC(FileDataset):
   VOCdevkit/VOC<year>/SegmentationClass/<id>.png   (palette PNG: indices 0..20, 255 border)"""
     lut = make_lut({**{k: k for k in range(len(CLASSES))}, 255: 255})
 
-    def __init__(self, split="train", root=None, year=2012, **options):
+    def __init__(self, split: str = "train", root: str | Path | None = None, year: int = 2012, **options):
         if int(year) not in YEARS:
             raise ValueError(f"year must be 2007 or 2012, got {year!r}")
         self.year = int(year)

@@ -7,6 +7,8 @@ logits alone.  ``create_model(name, num_classes=K)`` gives a small model that tr
 laptop CPU; options such as ``backbone`` or ``base_channels`` give the paper's configuration.
 """
 
+import inspect
+
 from torch import nn
 
 from .deeplab import DeepLabV3, DeepLabV3Plus
@@ -14,7 +16,10 @@ from .dilated_unet import DilatedUNet
 from .fcn import FCN8s, FCN16s, FCN32s
 from .inception_unet import InceptionUNet
 from .pspnet import PSPNet
+from .sizes import size_error, suggest_size
 from .unet import UNet
+
+__all__ = ["MODELS", "count_parameters", "create_model", "list_models", "size_divisor", "size_error", "suggest_size"]
 
 MODELS = {
     "fcn32s": FCN32s,
@@ -41,9 +46,21 @@ def create_model(name: str, num_classes: int, **options) -> nn.Module:
     return model
 
 
+def size_divisor(name: str, **options) -> int:
+    """What model ``name`` built with ``options`` needs its input height and width to be
+    multiples of (its ``size_divisor``), from the model's own rule, without building it."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; valid names: {', '.join(sorted(MODELS))}")
+    model_class = MODELS[name]
+    arguments = inspect.signature(model_class).bind_partial(**options)
+    arguments.apply_defaults()  # the constructor's defaults: the rule sees what the model would get
+    return model_class.input_divisor(**arguments.arguments)
+
+
 def list_models() -> list[str]:
     return sorted(MODELS)
 
 
-def count_parameters(model: nn.Module, trainable_only=False) -> int:
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """How many numbers the model learns (``trainable_only``: those with ``requires_grad``)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

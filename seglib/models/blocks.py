@@ -5,9 +5,13 @@ branch (Inception stacks, the dilated block, ASPP, pyramid pooling) write a ``fo
 Every convolution uses "same" padding unless stated, so sizes change only by stride.
 """
 
+from collections.abc import Callable, Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .sizes import size_error
 
 
 class ConvBNReLU(nn.Sequential):
@@ -16,7 +20,8 @@ class ConvBNReLU(nn.Sequential):
     With batch norm the convolution has no bias (the norm's shift replaces it).
     ``kernel_size`` may be a pair, e.g. (3, 1) for the Inception stack's asymmetric branch."""
 
-    def __init__(self, in_channels, out_channels, kernel_size=3, dilation=1, batch_norm=True, stride=1):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int] = 3, dilation: int = 1,
+                 batch_norm: bool = True, stride: int = 1):
         kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
         padding = (dilation * (kh - 1) // 2, dilation * (kw - 1) // 2)
         layers = [nn.Conv2d(in_channels, out_channels, (kh, kw), stride=stride, padding=padding,
@@ -30,7 +35,7 @@ class ConvBNReLU(nn.Sequential):
 class DoubleConv(nn.Sequential):
     """Two ConvBNReLU in a row: the unit of every U-Net level."""
 
-    def __init__(self, in_channels, out_channels, batch_norm=True):
+    def __init__(self, in_channels: int, out_channels: int, batch_norm: bool = True):
         super().__init__(ConvBNReLU(in_channels, out_channels, batch_norm=batch_norm),
                          ConvBNReLU(out_channels, out_channels, batch_norm=batch_norm))
 
@@ -42,8 +47,8 @@ class SeparableConv(nn.Sequential):
 
     Its multiply-adds are ``1/out_channels + 1/kernel_size**2`` of a standard convolution's."""
 
-    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, dilation=1, padding=None,
-                 activation=nn.ReLU):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1, dilation: int = 1,
+                 padding: int | None = None, activation: Callable[..., nn.Module] = nn.ReLU):
         if padding is None:
             padding = dilation * (kernel_size - 1) // 2
         super().__init__(
@@ -65,7 +70,8 @@ class DilatedSeparableBlock(nn.Module):
 
     ``(N, C, H, W) -> (N, 3 * out_channels, H/2, W/2)``."""
 
-    def __init__(self, in_channels, out_channels, branches=DILATED_BRANCHES):
+    def __init__(self, in_channels: int, out_channels: int,
+                 branches: Sequence[tuple[int, int, int]] = DILATED_BRANCHES):
         super().__init__()
         self.branches = nn.ModuleList(
             SeparableConv(in_channels, out_channels, k, stride=2, dilation=d, padding=p, activation=nn.LeakyReLU)
@@ -82,7 +88,7 @@ class SeparableUpBlock(nn.Module):
 
     ``(N, C, H, W) -> (N, branches * out_channels, 2H, 2W)``."""
 
-    def __init__(self, in_channels, out_channels, branches=3):
+    def __init__(self, in_channels: int, out_channels: int, branches: int = 3):
         super().__init__()
         self.branches = nn.ModuleList(nn.Sequential(
             nn.ConvTranspose2d(in_channels, in_channels, 4, stride=2, padding=1, groups=in_channels, bias=False),
@@ -102,7 +108,7 @@ class InceptionStack(nn.Module):
     giving ``4 * filters`` channels; ``branches=2``: a 5x5 conv and two 3x3 convs in a
     row, ``2 * filters`` channels.  Every conv is conv + BN + ReLU."""
 
-    def __init__(self, in_channels, filters, branches=4):
+    def __init__(self, in_channels: int, filters: int, branches: int = 4):
         super().__init__()
         if branches not in (2, 4):
             raise ValueError(f"branches must be 2 or 4, got {branches!r}")
@@ -112,7 +118,7 @@ class InceptionStack(nn.Module):
         self.heads = nn.ModuleList(ConvBNReLU(filters, filters, k) for k in heads)
 
     @property
-    def out_channels(self):
+    def out_channels(self) -> int:
         return self.wide[0].out_channels * (1 + len(self.heads))
 
     def forward(self, x):
@@ -123,14 +129,14 @@ class InceptionStack(nn.Module):
 class Reduction(ConvBNReLU):
     """The Inception-UNet's "reduction": a 1x1 conv + BN + ReLU back to ``filters`` channels."""
 
-    def __init__(self, in_channels, filters):
+    def __init__(self, in_channels: int, filters: int):
         super().__init__(in_channels, filters, kernel_size=1)
 
 
 class ImagePooling(nn.Sequential):
     """ASPP's image-level branch: global average pool, 1x1 conv, BN, ReLU, upsampled back."""
 
-    def __init__(self, in_channels, out_channels):
+    def __init__(self, in_channels: int, out_channels: int):
         super().__init__(nn.AdaptiveAvgPool2d(1), nn.Conv2d(in_channels, out_channels, 1, bias=False),
                          nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
 
@@ -144,7 +150,8 @@ class ASPP(nn.Module):
     1x1 conv + BN + ReLU, then dropout.  Rates (6, 12, 18) suit output stride 16; double them
     for output stride 8.  ``(N, C, H, W) -> (N, out_channels, H, W)``."""
 
-    def __init__(self, in_channels, rates=(6, 12, 18), out_channels=256, dropout=0.5):
+    def __init__(self, in_channels: int, rates: Sequence[int] = (6, 12, 18), out_channels: int = 256,
+                 dropout: float = 0.5):
         super().__init__()
         self.branches = nn.ModuleList(
             [ConvBNReLU(in_channels, out_channels, 1)]
@@ -162,7 +169,7 @@ class PyramidPooling(nn.Module):
     1x1 conv each to ``in_channels / len(bins)`` + BN + ReLU, upsample, concatenate with
     the input.  ``(N, C, H, W) -> (N, 2C, H, W)`` for four bins."""
 
-    def __init__(self, in_channels, bins=(1, 2, 3, 6)):
+    def __init__(self, in_channels: int, bins: Sequence[int] = (1, 2, 3, 6)):
         super().__init__()
         reduced = in_channels // len(bins)
         self.stages = nn.ModuleList(nn.Sequential(nn.AdaptiveAvgPool2d(b), ConvBNReLU(in_channels, reduced, 1))
@@ -175,7 +182,7 @@ class PyramidPooling(nn.Module):
         return torch.cat([x] + pooled, dim=1)
 
 
-def bilinear_kernel(channels, kernel_size) -> torch.Tensor:
+def bilinear_kernel(channels: int, kernel_size: int) -> torch.Tensor:
     """Weights ``[channels, channels, k, k]`` that make a transposed convolution upsample each
     channel by bilinear interpolation (channel c only feeds channel c), as FCN initialises it."""
     factor = (kernel_size + 1) // 2
@@ -191,22 +198,20 @@ class BilinearUpsample(nn.ConvTranspose2d):
     stride ``factor``), initialised to bilinear interpolation; no bias, as in FCN.
     ``(N, C, H, W) -> (N, C, factor * H, factor * W)``."""
 
-    def __init__(self, channels, factor):
+    def __init__(self, channels: int, factor: int):
         super().__init__(channels, channels, 2 * factor, stride=factor, padding=factor // 2, bias=False)
         with torch.no_grad():
             self.weight.copy_(bilinear_kernel(channels, 2 * factor))
 
 
-def resize_to(x, size):
+def resize_to(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
     """Bilinear resize of a feature or logit map to ``size`` (H, W)."""
     return x if tuple(x.shape[-2:]) == tuple(size) else F.interpolate(x, size=size, mode="bilinear",
                                                                      align_corners=False)
 
 
-def check_divisible(x, divisor, model_name):
+def check_divisible(x: torch.Tensor, divisor: int, model_name: str) -> None:
     """Raise a clear error when the input's height or width is not a multiple of ``divisor``."""
-    height, width = x.shape[-2:]
-    if height % divisor or width % divisor:
-        raise ValueError(
-            f"{model_name} needs height and width divisible by {divisor}, got {height}x{width}: "
-            f"choose an image_size that is a multiple of {divisor}, or use seglib.predict, which pads")
+    problem = size_error(x.shape[-2:], divisor, model_name)
+    if problem:
+        raise ValueError(f"{problem}; or use seglib.predict, which pads any image to fit")

@@ -9,14 +9,16 @@ refines it with the stride-4 (layer1) features before the final 4x upsampling.
 ``deeplabv3_resnet50`` (39,638,869 parameters); the default is a small CPU model.
 """
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
 from .blocks import ASPP, ConvBNReLU, resize_to
-from .resnet import FCNHead, SegmentationModel, build_encoder
+from .resnet import AuxHead, SegmentationModel, build_encoder
 
 
-def aspp_rates(output_stride, rates=None):
+def aspp_rates(output_stride: int, rates: Sequence[int] | None = None) -> tuple[int, ...]:
     """The paper's ASPP rates: (6, 12, 18) at output stride 16, doubled at 8; ``rates`` wins."""
     return tuple(rates) if rates is not None else tuple(r * 16 // output_stride for r in (6, 12, 18))
 
@@ -25,7 +27,7 @@ class DeepLabHead(nn.Sequential):
     """torchvision's DeepLabV3 head: ASPP, 3x3 conv + BN + ReLU, 1x1 classifier.
     ``(N, in_channels, h, w) -> (N, num_classes, h, w)``."""
 
-    def __init__(self, in_channels, num_classes, rates=(6, 12, 18), channels=256):
+    def __init__(self, in_channels: int, num_classes: int, rates: Sequence[int] = (6, 12, 18), channels: int = 256):
         super().__init__(ASPP(in_channels, rates, channels), ConvBNReLU(channels, channels, 3),
                          nn.Conv2d(channels, num_classes, 1))
 
@@ -39,12 +41,13 @@ class DeepLabV3(SegmentationModel):
     unless given.  ``head_channels``: ASPP width, 256 with a ResNet-50/101, ``4 * base_channels``
     with the compact one.  ``aux``: torchvision's FCN head on layer3, in training mode only."""
 
-    def __init__(self, num_classes, in_channels=3, backbone="compact", output_stride=16, rates=None, aux=False,
-                 pretrained=False, base_channels=16, head_channels=None):
+    def __init__(self, num_classes: int, in_channels: int = 3, backbone: str = "compact", output_stride: int = 16,
+                 rates: Sequence[int] | None = None, aux: bool = False, pretrained: bool = False,
+                 base_channels: int = 16, head_channels: int | None = None):
         encoder = build_encoder(backbone, output_stride, in_channels, pretrained, base_channels)
         head = DeepLabHead(encoder.channels["out"], num_classes, aspp_rates(output_stride, rates),
                            head_channels or encoder.head_channels)
-        super().__init__(encoder, head, FCNHead(encoder.channels["aux"], num_classes) if aux else None)
+        super().__init__(encoder, head, AuxHead(encoder.channels["aux"], num_classes) if aux else None)
 
 
 class DeepLabV3PlusDecoder(nn.Module):
@@ -52,8 +55,8 @@ class DeepLabV3PlusDecoder(nn.Module):
     features projected by a 1x1 conv to ``low_level_channels`` (48 in the paper),
     concatenated, two 3x3 convs + BN + ReLU, 1x1 classifier.  ``-> (N, num_classes, H/4, W/4)``."""
 
-    def __init__(self, in_channels, low_level_in_channels, num_classes, rates=(6, 12, 18), channels=256,
-                 low_level_channels=48):
+    def __init__(self, in_channels: int, low_level_in_channels: int, num_classes: int,
+                 rates: Sequence[int] = (6, 12, 18), channels: int = 256, low_level_channels: int = 48):
         super().__init__()
         self.aspp = ASPP(in_channels, rates, channels)
         self.project = ConvBNReLU(low_level_in_channels, low_level_channels, 1)
@@ -74,14 +77,15 @@ class DeepLabV3Plus(SegmentationModel):
     Options as ``DeepLabV3``; ``low_level_channels``: width of the projected layer1 features,
     ``3 * head_channels / 16`` by default (48 for the paper's 256)."""
 
-    def __init__(self, num_classes, in_channels=3, backbone="compact", output_stride=16, rates=None, aux=False,
-                 pretrained=False, base_channels=16, head_channels=None, low_level_channels=None):
+    def __init__(self, num_classes: int, in_channels: int = 3, backbone: str = "compact", output_stride: int = 16,
+                 rates: Sequence[int] | None = None, aux: bool = False, pretrained: bool = False,
+                 base_channels: int = 16, head_channels: int | None = None, low_level_channels: int | None = None):
         encoder = build_encoder(backbone, output_stride, in_channels, pretrained, base_channels)
         channels = head_channels or encoder.head_channels
         decoder = DeepLabV3PlusDecoder(encoder.channels["out"], encoder.channels["low_level"], num_classes,
                                        aspp_rates(output_stride, rates), channels,
                                        low_level_channels or 3 * channels // 16)
-        super().__init__(encoder, decoder, FCNHead(encoder.channels["aux"], num_classes) if aux else None)
+        super().__init__(encoder, decoder, AuxHead(encoder.channels["aux"], num_classes) if aux else None)
 
     def decode(self, features):
         return self.classifier(features["out"], features["low_level"])

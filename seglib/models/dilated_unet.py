@@ -31,13 +31,14 @@ class DilatedUNet(nn.Module):
     must be multiples of 16.
     """
 
-    def __init__(self, num_classes, in_channels=3, base_channels=12, head_channels=12, dropout=0.15):
+    def __init__(self, num_classes: int, in_channels: int = 3, base_channels: int = 12, head_channels: int = 12,
+                 dropout: float = 0.15):
         super().__init__()
         if base_channels % 3 or head_channels % 3:
             raise ValueError(f"base_channels and head_channels must be multiples of 3 (three concatenated "
                              f"branches), got {base_channels} and {head_channels}")
         widths = [base_channels * 3**i for i in range(4)]  # encoder outputs: b, 3b, 9b, 27b
-        self.size_divisor = 16
+        self.size_divisor = self.input_divisor()
         self.encoder = nn.ModuleList()
         for i, width in enumerate(widths):
             self.encoder.append(nn.Sequential(
@@ -48,6 +49,11 @@ class DilatedUNet(nn.Module):
             for i, width in enumerate(widths[:0:-1]))
         self.last_up = SeparableUpBlock(2 * base_channels, head_channels // 3)  # 2b -> head_channels, full size
         self.classifier = nn.Conv2d(head_channels, num_classes, kernel_size=3, padding=1)
+
+    @staticmethod
+    def input_divisor(**_) -> int:
+        """16: four downsampling stages."""
+        return 16
 
     def forward(self, x):
         check_divisible(x, self.size_divisor, "DilatedUNet")

@@ -36,7 +36,8 @@ class FCNHead(nn.Sequential):
     dropout) and ``score_fr`` (1x1 conv to the classes); the defaults are the paper's.
     ``(N, in_channels, h, w) -> (N, num_classes, h, w)``."""
 
-    def __init__(self, in_channels, num_classes, width=4096, kernel_size=7, batch_norm=False, dropout=0.5):
+    def __init__(self, in_channels: int, num_classes: int, width: int = 4096, kernel_size: int = 7,
+                 batch_norm: bool = False, dropout: float = 0.5):
         super().__init__(
             ConvBNReLU(in_channels, width, kernel_size, batch_norm=batch_norm),  # fc6
             nn.Dropout(dropout),
@@ -44,7 +45,7 @@ class FCNHead(nn.Sequential):
             nn.Dropout(dropout),
             nn.Conv2d(width, num_classes, 1))  # score_fr
 
-    def load_vgg_classifier(self, classifier):
+    def load_vgg_classifier(self, classifier: nn.Sequential):
         """Copy VGG's fc6 and fc7 ``Linear`` weights (``[4096, 512 * 7 * 7]``, ``[4096, 4096]``)
         into the 7x7 and 1x1 convolutions: on a 7x7 map the conv computes the Linear layer."""
         with torch.no_grad():
@@ -62,14 +63,14 @@ class FCN(nn.Module):
     ``pretrained=True``).  ``(N, in_channels, H, W) -> (N, num_classes, H, W)``.
     """
 
-    def __init__(self, num_classes, in_channels=3, stride=8, backbone=None, base_channels=16, pretrained=False,
-                 learn_upsampling=True):
+    def __init__(self, num_classes: int, in_channels: int = 3, stride: int = 8, backbone: str | None = None,
+                 base_channels: int = 16, pretrained: bool = False, learn_upsampling: bool = True):
         super().__init__()
         if stride not in (8, 16, 32):
             raise ValueError(f"stride must be 8, 16 or 32, got {stride!r}")
         check_backbone(backbone, pretrained)
         self.stride = stride
-        self.size_divisor = 32  # five max-pools
+        self.size_divisor = self.input_divisor()
         if backbone is None:
             self.encoder = compact_vgg_encoder(in_channels, base_channels)
             width = self.encoder.channels[-1]
@@ -96,6 +97,11 @@ class FCN(nn.Module):
             if isinstance(module, BilinearUpsample):
                 module.weight.requires_grad_(learn_upsampling)
 
+    @staticmethod
+    def input_divisor(**_) -> int:
+        """32: five max-pools, so that pool3, pool4 and pool5 are exactly 1/8, 1/16 and 1/32."""
+        return 32
+
     def forward(self, x):
         features = self.encoder(x)  # 5 maps before each pool, strides 1, 2, 4, 8, 16
         pool3, pool4, pool5 = (self.encoder.pool(f) for f in features[2:])  # strides 8, 16, 32
@@ -112,19 +118,19 @@ class FCN(nn.Module):
 class FCN32s(FCN):
     """FCN-32s: the stride-32 scores upsampled x32 in one step.  Options as ``FCN``."""
 
-    def __init__(self, num_classes, in_channels=3, **options):
+    def __init__(self, num_classes: int, in_channels: int = 3, **options):
         super().__init__(num_classes, in_channels, stride=32, **options)
 
 
 class FCN16s(FCN):
     """FCN-16s: x2, add the pool4 scores, x16.  Options as ``FCN``."""
 
-    def __init__(self, num_classes, in_channels=3, **options):
+    def __init__(self, num_classes: int, in_channels: int = 3, **options):
         super().__init__(num_classes, in_channels, stride=16, **options)
 
 
 class FCN8s(FCN):
     """FCN-8s: x2, add the pool4 scores, x2, add the pool3 scores, x8.  Options as ``FCN``."""
 
-    def __init__(self, num_classes, in_channels=3, **options):
+    def __init__(self, num_classes: int, in_channels: int = 3, **options):
         super().__init__(num_classes, in_channels, stride=8, **options)

@@ -9,6 +9,8 @@ the level without downsampling further.  Each stack is followed by a 1x1 "reduct
 of concatenated, so the decoder stays as narrow as the encoder.
 """
 
+from collections.abc import Sequence
+
 from torch import nn
 
 from .blocks import InceptionStack, Reduction, check_divisible
@@ -20,7 +22,7 @@ class InceptionUnit(nn.Sequential):
     """An Inception stack of ``filters`` per branch, then a 1x1 reduction to ``out_channels``
     (``filters`` by default).  ``(N, in_channels, H, W) -> (N, out_channels, H, W)``."""
 
-    def __init__(self, in_channels, filters, out_channels=None, branches=4):
+    def __init__(self, in_channels: int, filters: int, out_channels: int | None = None, branches: int = 4):
         stack = InceptionStack(in_channels, filters, branches)
         super().__init__(stack, Reduction(stack.out_channels, out_channels or filters))
 
@@ -45,10 +47,11 @@ class InceptionUNet(nn.Module):
     (32 by default).
     """
 
-    def __init__(self, num_classes, in_channels=3, filters=(8, 8, 16, 16, 32), bottleneck=64, branches=4):
+    def __init__(self, num_classes: int, in_channels: int = 3, filters: Sequence[int] = (8, 8, 16, 16, 32),
+                 bottleneck: int = 64, branches: int = 4):
         super().__init__()
         filters = tuple(filters)
-        self.size_divisor = 2 ** len(filters)
+        self.size_divisor = self.input_divisor(filters=filters)
         self.encoder = nn.ModuleList([InceptionUnit(in_channels, filters[0], branches=branches)])
         for c, width in zip(filters, filters[1:]):  # every later level starts with a 2x2 max-pool
             self.encoder.append(nn.Sequential(nn.MaxPool2d(2), InceptionUnit(c, width, branches=branches)))
@@ -59,6 +62,11 @@ class InceptionUNet(nn.Module):
         self.project = nn.ModuleList(InceptionUnit(c, c, width, branches) for c, width in zip(widths, widths[1:]))
         self.merge = nn.ModuleList(InceptionUnit(width, width, branches=branches) for width in widths[1:])
         self.classifier = nn.Conv2d(filters[0], num_classes, kernel_size=1)
+
+    @staticmethod
+    def input_divisor(filters, **_) -> int:
+        """2 ** len(filters): one pooling per encoder level after the first, and the bottleneck's."""
+        return 2 ** len(tuple(filters))
 
     def forward(self, x):
         check_divisible(x, self.size_divisor, "InceptionUNet")

@@ -9,17 +9,19 @@ Beware SMP's ``PSPNet``: its default ``encoder_depth=3`` pools layer2 instead, a
 3-4 of its encoder then get no gradient.
 """
 
+from collections.abc import Sequence
+
 from torch import nn
 
 from .blocks import ConvBNReLU, PyramidPooling
-from .resnet import FCNHead, SegmentationModel, build_encoder
+from .resnet import AuxHead, SegmentationModel, build_encoder
 
 
 class PSPHead(nn.Sequential):
     """Pyramid pooling over ``bins``, 3x3 conv to ``channels`` + BN + ReLU, Dropout2d(0.1),
     1x1 classifier.  ``(N, in_channels, h, w) -> (N, num_classes, h, w)``."""
 
-    def __init__(self, in_channels, num_classes, bins=(1, 2, 3, 6), channels=512):
+    def __init__(self, in_channels: int, num_classes: int, bins: Sequence[int] = (1, 2, 3, 6), channels: int = 512):
         pyramid = PyramidPooling(in_channels, bins)
         super().__init__(pyramid, ConvBNReLU(pyramid.out_channels, channels, 3), nn.Dropout2d(0.1),
                          nn.Conv2d(channels, num_classes, 1))
@@ -34,8 +36,9 @@ class PSPNet(SegmentationModel):
     by default (2048 -> 512 as in the paper).  ``aux``: the FCN head on layer3 (3x3 conv to a
     quarter of its channels, 1024 -> 256), whose logits are returned in training mode only."""
 
-    def __init__(self, num_classes, in_channels=3, backbone="compact", output_stride=8, bins=(1, 2, 3, 6),
-                 aux=True, pretrained=False, base_channels=16, head_channels=None):
+    def __init__(self, num_classes: int, in_channels: int = 3, backbone: str = "compact", output_stride: int = 8,
+                 bins: Sequence[int] = (1, 2, 3, 6), aux: bool = True, pretrained: bool = False,
+                 base_channels: int = 16, head_channels: int | None = None):
         encoder = build_encoder(backbone, output_stride, in_channels, pretrained, base_channels)
         head = PSPHead(encoder.channels["out"], num_classes, bins, head_channels or encoder.channels["out"] // 4)
-        super().__init__(encoder, head, FCNHead(encoder.channels["aux"], num_classes) if aux else None)
+        super().__init__(encoder, head, AuxHead(encoder.channels["aux"], num_classes) if aux else None)

@@ -15,6 +15,7 @@ BasicBlock-style units and is the CPU default.
 """
 
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import torch
 import torchvision
@@ -36,7 +37,8 @@ class BasicBlock(nn.Module):
     conv (the one that strides) uses ``first_dilation``, the second ``dilation``, which is
     what replacing that stride by dilation means.  ``(N, C, H, W) -> (N, out, H/s, W/s)``."""
 
-    def __init__(self, in_channels, out_channels, stride=1, dilation=1, first_dilation=None):
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, dilation: int = 1,
+                 first_dilation: int | None = None):
         super().__init__()
         self.conv1 = ConvBNReLU(in_channels, out_channels, 3, dilation=first_dilation or dilation, stride=stride)
         self.conv2 = nn.Sequential(
@@ -58,8 +60,8 @@ class CompactResNet(nn.Sequential):
     parameters).  ``replace_stride_with_dilation`` (for layer2..4) works as in torchvision's
     ResNet.  ``channels`` gives each stage's width."""
 
-    def __init__(self, in_channels=3, base_channels=16, layers=(2, 2, 2, 2),
-                 replace_stride_with_dilation=(False, False, False)):
+    def __init__(self, in_channels: int = 3, base_channels: int = 16, layers: Sequence[int] = (2, 2, 2, 2),
+                 replace_stride_with_dilation: Sequence[bool] = (False, False, False)):
         widths = [base_channels * 2**i for i in range(4)]
         stages = [("stem", nn.Sequential(ConvBNReLU(in_channels, base_channels, 3, stride=2),
                                          nn.MaxPool2d(3, stride=2, padding=1)))]
@@ -82,13 +84,14 @@ class Encoder(IntermediateLayerGetter):
     the last two at ``H / output_stride``.  ``head_channels`` is the width of the heads the
     papers pair with it (256 for ResNet-50/101)."""
 
-    def __init__(self, resnet, stage_channels, output_stride, head_channels):
+    def __init__(self, resnet: nn.Module, stage_channels: dict[str, int], output_stride: int, head_channels: int):
         super().__init__(resnet, return_layers=TAPS)
         self.channels = {name: stage_channels[layer] for layer, name in TAPS.items()}
         self.output_stride, self.head_channels = output_stride, head_channels
 
 
-def build_encoder(backbone="compact", output_stride=16, in_channels=3, pretrained=False, base_channels=16):
+def build_encoder(backbone: str = "compact", output_stride: int = 16, in_channels: int = 3, pretrained: bool = False,
+                  base_channels: int = 16) -> Encoder:
     """The dilated encoder ``backbone`` (``BACKBONES``) at ``output_stride`` 8 or 16.
 
     ``"compact"``: ``CompactResNet(base_channels)``, heads ``4 * base_channels`` wide;
@@ -116,11 +119,11 @@ def build_encoder(backbone="compact", output_stride=16, in_channels=3, pretraine
 # ---------------------------------------------------------------- shared by DeepLab and PSPNet
 
 
-class FCNHead(nn.Sequential):
-    """torchvision's FCN head, the auxiliary head on layer3: 3x3 conv to ``in_channels / 4``,
+class AuxHead(nn.Sequential):
+    """The auxiliary head on layer3 (torchvision's ``FCNHead``): 3x3 conv to ``in_channels / 4``,
     BN, ReLU, dropout 0.1, 1x1 classifier.  ``(N, C, h, w) -> (N, num_classes, h, w)``."""
 
-    def __init__(self, in_channels, num_classes):
+    def __init__(self, in_channels: int, num_classes: int):
         channels = in_channels // 4
         super().__init__(ConvBNReLU(in_channels, channels, 3), nn.Dropout(0.1), nn.Conv2d(channels, num_classes, 1))
 
@@ -132,10 +135,15 @@ class SegmentationModel(nn.Module):
     ``(N, C, H, W) -> logits (N, num_classes, H, W)``, upsampled bilinearly; in training
     mode with an aux classifier, ``(logits, aux_logits)`` (``fit`` weights the aux loss 0.4)."""
 
-    def __init__(self, backbone, classifier, aux_classifier=None):
+    def __init__(self, backbone: Encoder, classifier: nn.Module, aux_classifier: nn.Module | None = None):
         super().__init__()
         self.backbone, self.classifier, self.aux_classifier = backbone, classifier, aux_classifier
-        self.size_divisor = backbone.output_stride
+        self.size_divisor = self.input_divisor(output_stride=backbone.output_stride)
+
+    @staticmethod
+    def input_divisor(output_stride, **_) -> int:
+        """The output stride (8 or 16): the features are exactly 1/output_stride of the input."""
+        return output_stride
 
     def decode(self, features):
         """Logits at the features' resolution (DeepLabV3+ overrides it to use "low_level")."""

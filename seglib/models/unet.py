@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .blocks import DoubleConv, check_divisible
-from .vgg import check_backbone, vgg16, vgg16_encoder
+from .vgg import VGG16_CONVS, check_backbone, vgg16, vgg16_encoder
 
 
 class UNet(nn.Module):
@@ -28,8 +28,8 @@ class UNet(nn.Module):
     applies to the decoder only).
     """
 
-    def __init__(self, num_classes, in_channels=3, base_channels=16, depth=5, batch_norm=True, backbone=None,
-                 pretrained=False):
+    def __init__(self, num_classes: int, in_channels: int = 3, base_channels: int = 16, depth: int = 5,
+                 batch_norm: bool = True, backbone: str | None = None, pretrained: bool = False):
         super().__init__()
         check_backbone(backbone, pretrained)
         if backbone is None:
@@ -40,7 +40,7 @@ class UNet(nn.Module):
         else:
             encoder = vgg16_encoder(vgg16(pretrained), in_channels)
             self.down, widths = encoder.stages, encoder.channels  # (64, 128, 256, 512, 512)
-        self.size_divisor = 2 ** (len(widths) - 1)
+        self.size_divisor = self.input_divisor(depth=depth, backbone=backbone)
         self.pool = nn.MaxPool2d(2)
         self.up = nn.ModuleList()
         self.merge = nn.ModuleList()
@@ -48,6 +48,11 @@ class UNet(nn.Module):
             self.up.append(nn.ConvTranspose2d(deeper, width, kernel_size=2, stride=2))
             self.merge.append(DoubleConv(2 * width, width, batch_norm))
         self.classifier = nn.Conv2d(widths[0], num_classes, kernel_size=1)
+
+    @staticmethod
+    def input_divisor(depth, backbone, **_) -> int:
+        """2 ** (levels - 1): the input is pooled once per level below the first."""
+        return 2 ** (len(VGG16_CONVS) - 1) if backbone else 2 ** (depth - 1)
 
     def forward(self, x):
         check_divisible(x, self.size_divisor, "UNet")

@@ -18,8 +18,9 @@ from ..checkpoint import save_checkpoint
 from ..data import list_datasets
 from ..device import select_device
 from ..distributed import close, init, is_main, main_first, world_size
-from ..models import create_model, list_models
-from ..notebook import check_params, load_data, train_model
+from ..models import list_models
+from ..params import check_params
+from .recipe import load_data, train_model
 
 PARAMS = ("model", "dataset", "data_root", "image_size", "batch_size", "steps", "max_minutes", "lr", "device", "seed")
 
@@ -39,7 +40,7 @@ class HelpFormat(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
     """``--help`` shows the module docstring as written and each option's default."""
 
 
-def parse_args(argv=None):
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m seglib.train", description=__doc__, formatter_class=HelpFormat)
     add = parser.add_argument
     add("--model", default="unet", help="one of: " + ", ".join(list_models()))
@@ -61,11 +62,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def size_divisor(name):
-    """What the model's input height and width must be multiples of."""
-    return getattr(create_model(name, num_classes=2), "size_divisor", 1) if name in list_models() else 1
-
-
 def finite_or_none(value):
     return None if math.isnan(value) else value  # JSON has no NaN
 
@@ -80,11 +76,11 @@ def results(params, history, classes, device) -> dict:
             "iou": {name: finite_or_none(iou) for name, iou in zip(classes, last["iou"])}}
 
 
-def main(argv=None) -> dict:
+def main(argv: list[str] | None = None) -> dict:
     """Parse, check, train, write ``--out``; returns the results (on every process)."""
     args = parse_args(argv)
     try:
-        params = check_params(**{name: getattr(args, name) for name in PARAMS}, size_divisor=size_divisor(args.model))
+        params = check_params(**{name: getattr(args, name) for name in PARAMS})
     except ValueError as error:
         sys.exit(f"python -m seglib.train: {error}")  # exit status 1, the message on stderr
     device = init(select_device(params["device"]))  # joins the torchrun processes, if any

@@ -6,7 +6,7 @@ class History:
     metrics (``miou``, ``pixel_acc``, ...) and per-class ``iou``.  ``history["miou"]``
     lists one key over the records."""
 
-    def __init__(self, records=None):
+    def __init__(self, records: list[dict] | None = None):
         self.records = list(records or [])
         self.stopped = None  # "time limit" when max_minutes ended the run
 

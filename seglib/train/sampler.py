@@ -2,6 +2,8 @@
 
 import torch
 
+from ..seeding import derived_seed
+
 
 class EpochSampler(torch.utils.data.Sampler):
     """Shuffles ``range(length)`` anew each epoch from ``(seed, epoch)`` alone, and pairs each
@@ -25,7 +27,7 @@ class EpochSampler(torch.utils.data.Sampler):
         return (self.length - self.start) // global_batch * self.batch_size
 
     def __iter__(self):
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        g = torch.Generator().manual_seed(derived_seed(self.seed, self.epoch))
         order = torch.randperm(self.length, generator=g)
         item_seeds = torch.randint(2**62, (self.length,), generator=g)
         global_batch = self.batch_size * self.world_size

@@ -3,6 +3,7 @@
 import torch
 import torch.nn.functional as F
 
+from ..device import autocast
 from ..distributed import all_reduce_sum, world_size
 from ..losses import DiceLoss, FocalLoss
 
@@ -74,7 +75,7 @@ def make_optimizer(model, optimizer, lr, weight_decay, momentum, fused=False):
 
 def train_step(model, images, masks, optimizer, loss_fn, scaler, amp_dtype, grad_clip=None, aux_weight=0.4):
     """Forward, loss, backward, optimizer step; returns the detached loss."""
-    with torch.autocast(images.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+    with autocast(images.device, amp_dtype):
         out = model(images)  # logits (N, C, H, W), or (logits, aux_logits) in training mode
     if isinstance(out, (tuple, list)):
         loss = loss_fn(out[0], masks) + aux_weight * loss_fn(out[1], masks)

@@ -1,24 +1,36 @@
 """Image grids (matplotlib): samples, label files, predictions, error maps, the class legend."""
 
+from __future__ import annotations  # the hints name matplotlib types, imported only when drawing
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+from torch import nn
 
-from .masks import ERROR_COLORS, IGNORE_COLOR, as_rgb, colorize, error_map, overlay, pixel_accuracy
+from ..data import FileDataset, SegmentationDataset
+from ..metrics import image_metrics
+from .masks import ERROR_COLORS, IGNORE_COLOR, Color, TensorOrArray, as_rgb, colorize, error_map, overlay
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
 
-def legend_handles(classes, colors):
+def legend_handles(classes: Sequence[str], colors: Sequence[Color]) -> list[Patch]:
     """One coloured patch per class, for ``fig.legend(handles=...)``."""
     from matplotlib.patches import Patch
 
     return [Patch(color=np.array(c) / 255, label=name) for name, c in zip(classes, colors)]
 
 
-def class_handles(classes, colors):
+def class_handles(classes: Sequence[str], colors: Sequence[Color]) -> list[Patch]:
     """The classes' patches plus the void (ignored) colour."""
     return legend_handles(classes, colors) + legend_handles(["void (ignored)"], [IGNORE_COLOR])
 
 
-def image_grid(rows, handles, width=2.6, ncol=8):
+def image_grid(rows: Sequence[Sequence[tuple[np.ndarray, str]]], handles: list[Patch], width: float = 2.6,
+               ncol: int = 8) -> Figure:
     """A figure with one row of axes per list of ``(image, title)`` panels and ``handles`` as a
     legend below."""
     import matplotlib.pyplot as plt
@@ -40,7 +52,7 @@ def image_grid(rows, handles, width=2.6, ncol=8):
     return fig
 
 
-def show_legend(classes, colors, ncols=4):
+def show_legend(classes: Sequence[str], colors: Sequence[Color], ncols: int = 4) -> Figure:
     """A figure holding only the class colour legend (plus void / ignored)."""
     import matplotlib.pyplot as plt
 
@@ -51,7 +63,8 @@ def show_legend(classes, colors, ncols=4):
     return fig
 
 
-def show_samples(dataset, indices=(0, 1, 2), alpha=0.5, predictions=None, width=3.2):
+def show_samples(dataset: SegmentationDataset, indices: Sequence[int] = (0, 1, 2), alpha: float = 0.5,
+                 predictions: Sequence[TensorOrArray] | None = None, width: float = 3.2) -> Figure:
     """A row per item: image, ground truth, overlay (and ``predictions[row]`` when given)."""
     rows = []
     for row, index in enumerate(indices):
@@ -64,7 +77,8 @@ def show_samples(dataset, indices=(0, 1, 2), alpha=0.5, predictions=None, width=
     return image_grid(rows, class_handles(dataset.classes, dataset.colors), width)
 
 
-def show_predictions(dataset, models: dict, indices=(0, 1, 2), width=2.6):
+def show_predictions(dataset: SegmentationDataset, models: dict[str, nn.Module], indices: Sequence[int] = (0, 1, 2),
+                     width: float = 2.6) -> Figure:
     """A row per item: image, ground truth, then each model's prediction (``models`` maps a
     name to a trained model) with its pixel accuracy on that image."""
     from ..inference import predict
@@ -75,13 +89,14 @@ def show_predictions(dataset, models: dict, indices=(0, 1, 2), width=2.6):
         panels = [(as_rgb(image), f"#{index} image"), (colorize(mask, dataset.colors), "ground truth")]
         for name, model in models.items():
             pred = predict(model, image)
-            accuracy = pixel_accuracy(pred, mask, dataset.ignore_index)
+            accuracy = image_metrics(pred, mask, dataset.num_classes, dataset.ignore_index)["pixel_acc"]
             panels.append((colorize(pred, dataset.colors), f"{name} ({accuracy:.0%} px)"))
         rows.append(panels)
     return image_grid(rows, class_handles(dataset.classes, dataset.colors), width)
 
 
-def show_errors(dataset, model_or_predictions, indices=(0, 1, 2), width=2.6):
+def show_errors(dataset: SegmentationDataset, model_or_predictions: nn.Module | Sequence[TensorOrArray],
+                indices: Sequence[int] = (0, 1, 2), width: float = 2.6) -> Figure:
     """A row per item: image | ground truth | prediction | error map (``error_map``: wrong
     pixels red, ignored ones grey), titled with the image's pixel accuracy.
 
@@ -91,11 +106,11 @@ def show_errors(dataset, model_or_predictions, indices=(0, 1, 2), width=2.6):
     rows = []
     for row, index in enumerate(indices):
         image, mask = dataset[index]
-        if isinstance(model_or_predictions, torch.nn.Module):
+        if isinstance(model_or_predictions, nn.Module):
             pred = predict(model_or_predictions, image)
         else:
             pred = model_or_predictions[row]
-        accuracy = pixel_accuracy(pred, mask, dataset.ignore_index)
+        accuracy = image_metrics(pred, mask, dataset.num_classes, dataset.ignore_index)["pixel_acc"]
         rows.append([(as_rgb(image), f"#{index} image"), (colorize(mask, dataset.colors), "ground truth"),
                      (colorize(pred, dataset.colors), "prediction"),
                      (error_map(pred, mask, dataset.ignore_index), f"errors ({accuracy:.0%} px right)")])
@@ -103,7 +118,7 @@ def show_errors(dataset, model_or_predictions, indices=(0, 1, 2), width=2.6):
     return image_grid(rows, class_handles(dataset.classes, dataset.colors) + errors, width)
 
 
-def show_label_file(dataset, index=0, width=3.6):
+def show_label_file(dataset: FileDataset, index: int = 0, width: float = 3.6) -> Figure:
     """A real dataset's item as stored and as decoded: the image, the label file's content
     (index values, or colours), and the class mask, with the label map as the legend."""
     import matplotlib.pyplot as plt

@@ -1,7 +1,14 @@
 """``LiveCurves``: training curves that redraw in place in a notebook while ``fit`` runs."""
 
+from __future__ import annotations  # the hints name matplotlib types, imported only when drawing
+
+from typing import TYPE_CHECKING
+
 from ..train import History
 from .plots import plot_history
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def notebook_display():
@@ -19,12 +26,12 @@ class LiveCurves:
     redraws ``plot_history`` as a PNG in one notebook output (``display_id``), so an executed
     notebook keeps a single, final figure.  Outside a notebook it only keeps the history."""
 
-    def __init__(self, title=None):
+    def __init__(self, title: str | None = None):
         self.title = title
         self.history = History()
         self.handle = None  # the notebook output being updated
 
-    def __call__(self, history):
+    def __call__(self, history: History) -> None:
         if history is not self.history:  # a new run: a new output
             self.history, self.handle = history, None
         display = notebook_display()
@@ -38,7 +45,7 @@ class LiveCurves:
         else:
             self.handle.update(image)
 
-    def figure(self):
+    def figure(self) -> Figure:
         """The curves as a matplotlib Figure (not registered with pyplot, so no extra output)."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure

@@ -1,12 +1,24 @@
 """Metric charts (matplotlib): per-class IoU, the confusion matrix, training curves."""
 
+from __future__ import annotations  # the hints name matplotlib types, imported only when drawing
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..metrics import ConfusionMatrix
-from .masks import to_numpy
+from .masks import TensorOrArray, to_numpy
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..train import History
 
 
-def plot_class_iou(iou, classes, title="per-class IoU", ax=None):
+def plot_class_iou(iou: Sequence[float] | TensorOrArray, classes: Sequence[str], title: str = "per-class IoU",
+                   ax: Axes | None = None) -> Figure:
     """Bar chart of per-class IoU, best first, with the mIoU as a dashed line; a class with
     NaN IoU (absent from labels and predictions) is marked "absent", not drawn as 0."""
     import matplotlib.pyplot as plt
@@ -28,7 +40,7 @@ def plot_class_iou(iou, classes, title="per-class IoU", ax=None):
     return ax.figure
 
 
-def confusion_array(confusion, num_classes) -> np.ndarray:
+def confusion_array(confusion: ConfusionMatrix | TensorOrArray, num_classes: int) -> np.ndarray:
     """A ConfusionMatrix or a (C, C) array (rows true, columns predicted) -> float (C, C)."""
     if isinstance(confusion, ConfusionMatrix):
         confusion = confusion.compute()["matrix"]
@@ -41,14 +53,15 @@ def confusion_array(confusion, num_classes) -> np.ndarray:
     return matrix
 
 
-def row_normalised(matrix) -> np.ndarray:
+def row_normalized(matrix: np.ndarray) -> np.ndarray:
     """Each row divided by its sum: the share of a true class predicted as each class (NaN rows
     for classes absent from the labels)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return matrix / matrix.sum(1, keepdims=True)
 
 
-def plot_confusion(confusion, classes, normalize=True, ax=None):
+def plot_confusion(confusion: ConfusionMatrix | TensorOrArray, classes: Sequence[str], normalize: bool = True,
+                   ax: Axes | None = None) -> Figure:
     """Heatmap of a confusion matrix, true class on the rows and predicted on the columns.
 
     ``confusion``: a ``ConfusionMatrix`` or a (C, C) array of pixel counts.  ``normalize``
@@ -58,7 +71,7 @@ def plot_confusion(confusion, classes, normalize=True, ax=None):
 
     n = len(classes)
     counts = confusion_array(confusion, n)
-    values = row_normalised(counts) if normalize else counts  # 0 / 0 -> NaN: a blank row
+    values = row_normalized(counts) if normalize else counts  # 0 / 0 -> NaN: a blank row
     if ax is None:
         _, ax = plt.subplots(figsize=(2.5 + 0.45 * n, 1.8 + 0.45 * n))
     shown = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalize else None)
@@ -78,7 +91,7 @@ def plot_confusion(confusion, classes, normalize=True, ax=None):
     return ax.figure
 
 
-def plot_history(history, ax=None, lr_ax=None):
+def plot_history(history: History, ax: Axes | None = None, lr_ax: Axes | None = None) -> Figure:
     """Training loss and validation mIoU / pixel accuracy against the step on ``ax``, and the
     learning rate on ``lr_ax`` (by default a thin panel split off below ``ax``)."""
     if ax is None:

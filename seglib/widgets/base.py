@@ -6,13 +6,14 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
-from ..viz import IGNORE_COLOR, as_rgb, to_numpy
-from ..viz.masks import blend
+from ..data import SegmentationDataset
+from ..viz import IGNORE_COLOR, as_rgb, blend, to_numpy
 from . import render
 from .markup import hex_color, legend_html
 
 
-def check_splits(dataset, splits) -> dict:
+def check_splits(dataset: SegmentationDataset,
+                 splits: dict[str, SegmentationDataset] | None) -> dict[str, SegmentationDataset]:
     """``{name: dataset}``: ``splits`` (which must hold ``dataset``, the split shown first),
     or ``dataset`` alone.  Every split must be non-empty and share the dataset's classes."""
     if splits is None:
@@ -51,7 +52,8 @@ class SegmentationViewer(StaticFallback):
     """Base of the dataset and prediction widgets: subclasses lay out ``.widget``, implement
     ``render()`` (the RGB picture of the current controls) and call ``start()``."""
 
-    def __init__(self, dataset, splits=None, alpha=0.5, panel_width=512, cache_size=64):
+    def __init__(self, dataset: SegmentationDataset, splits: dict[str, SegmentationDataset] | None = None,
+                 alpha: float = 0.5, panel_width: int = 512, cache_size: int = 64):
         if not 0 <= alpha <= 1:
             raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
         self.datasets = check_splits(dataset, splits)

@@ -2,6 +2,7 @@
 
 import ipywidgets as widgets
 
+from ..data import SegmentationDataset
 from . import render
 from .base import SegmentationViewer
 
@@ -16,7 +17,8 @@ class DatasetBrowser(SegmentationViewer):
     >>> DatasetBrowser(val, splits={"train": train, "val": val})  # doctest: +SKIP
     """
 
-    def __init__(self, dataset, splits=None, alpha=0.5, panel_width=512, cache_size=64):
+    def __init__(self, dataset: SegmentationDataset, splits: dict[str, SegmentationDataset] | None = None,
+                 alpha: float = 0.5, panel_width: int = 512, cache_size: int = 64):
         super().__init__(dataset, splits, alpha, panel_width, cache_size)
         self.widget = widgets.VBox([widgets.HBox([self.split, self.index, self.alpha]),
                                     self.toggle_row, self.legend, self.image])

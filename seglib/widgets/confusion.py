@@ -3,14 +3,18 @@
 import html
 import io
 import time
+from collections.abc import Sequence
 
 import cv2
 import ipywidgets as widgets
 import numpy as np
+import torch
+from torch import nn
 
+from ..data import SegmentationDataset
 from ..inference import predict
-from ..viz import as_rgb, plot_confusion, to_numpy
-from ..viz.plots import confusion_array, row_normalised
+from ..metrics import ConfusionMatrix
+from ..viz import as_rgb, confusion_array, plot_confusion, row_normalized, to_numpy
 from . import render
 from .base import StaticFallback
 from .markup import confusions_html
@@ -45,8 +49,11 @@ class ConfusionExplorer(StaticFallback):
     ``predictions[i]`` (optional, instead of ``model``) is the label map predicted for ``dataset[i]``.
     """
 
-    def __init__(self, confusion, classes, dataset=None, model=None, predictions=None, colors=None,
-                 top=5, search_items=20, panel_width=512):
+    def __init__(self, confusion: ConfusionMatrix | np.ndarray | torch.Tensor, classes: Sequence[str],
+                 dataset: SegmentationDataset | None = None, model: nn.Module | None = None,
+                 predictions: Sequence[np.ndarray | torch.Tensor] | None = None,
+                 colors: Sequence[tuple[int, int, int]] | None = None, top: int = 5, search_items: int = 20,
+                 panel_width: int = 512):
         self.classes = tuple(classes)
         self.matrix = confusion_array(confusion, len(self.classes))
         if dataset is not None and tuple(dataset.classes) != self.classes:
@@ -61,7 +68,7 @@ class ConfusionExplorer(StaticFallback):
         self.dataset, self.model, self.given_predictions = dataset, model, predictions
         self.has_predictions = model is not None or predictions is not None
         self.top, self.search_items, self.panel_width = top, search_items, panel_width
-        self.rates = row_normalised(self.matrix)
+        self.rates = row_normalized(self.matrix)
         png = heatmap_png(self.matrix, self.classes)
         self.heatmap_rgb = render.decode(png)
         self.heatmap = widgets.Image(value=png, format="png")

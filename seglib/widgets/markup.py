@@ -3,6 +3,8 @@
 import html
 import math
 
+import torch
+
 
 def hex_color(rgb) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb))
@@ -35,14 +37,10 @@ def iou_table_html(classes, colors, ious: dict) -> str:
     for c, (name, color) in enumerate(zip(classes, colors)):
         scores = "".join(f"<td {cell}>{score_text(iou[c])}</td>" for iou in ious.values())
         rows.append(f"<tr><td>{swatch(color)}{html.escape(name)}</td>{scores}</tr>")
-    means = "".join(f"<td {cell}><b>{score_text(mean_of_present(iou))}</b></td>" for iou in ious.values())
+    mious = [float(torch.tensor(iou, dtype=torch.float64).nanmean()) for iou in ious.values()]
+    means = "".join(f"<td {cell}><b>{score_text(miou)}</b></td>" for miou in mious)
     rows.append(f"<tr><td><b>mIoU (this image)</b></td>{means}</tr>")
     return f"<table><tr><th>IoU per class</th>{head}</tr>{''.join(rows)}</table>"
-
-
-def mean_of_present(values) -> float:
-    present = [v for v in values if not math.isnan(v)]
-    return sum(present) / len(present) if present else math.nan
 
 
 def confusions_html(true_name, row_names, row_shares, correct_share, colors_by_name) -> str:

@@ -1,10 +1,11 @@
 """``PredictionExplorer``: a model's prediction and its mistakes, image by image."""
 
 import ipywidgets as widgets
-import torch
+from torch import nn
 
+from ..data import SegmentationDataset
 from ..inference import predict
-from ..metrics import ConfusionMatrix
+from ..metrics import image_metrics
 from ..viz import error_map
 from . import render
 from .base import SegmentationViewer
@@ -13,22 +14,15 @@ from .markup import iou_table_html
 NO_COMPARISON = "none"
 
 
-def check_models(models) -> dict:
+def check_models(models: dict[str, nn.Module]) -> dict[str, nn.Module]:
     if not isinstance(models, dict) or not models:
         raise ValueError(f"models must be a non-empty dict name -> model, got {models!r}")
     for name, model in models.items():
         if not isinstance(name, str) or name == NO_COMPARISON:
             raise ValueError(f"model names must be strings other than {NO_COMPARISON!r}, got {name!r}")
-        if not isinstance(model, torch.nn.Module):
+        if not isinstance(model, nn.Module):
             raise ValueError(f"models[{name!r}] must be a torch.nn.Module, got {type(model).__name__}")
     return dict(models)
-
-
-def image_iou(prediction, mask, num_classes, ignore_index):
-    """Per-class IoU of one image as a list of floats (NaN for a class absent from both)."""
-    cm = ConfusionMatrix(num_classes, ignore_index)
-    cm.update(prediction[None], mask[None])
-    return cm.compute()["iou"].tolist()
 
 
 class PredictionExplorer(SegmentationViewer):
@@ -40,7 +34,9 @@ class PredictionExplorer(SegmentationViewer):
     panel.  Predictions are cached per (model, split, index).
     """
 
-    def __init__(self, dataset, models: dict, splits=None, alpha=0.5, panel_width=512, cache_size=64):
+    def __init__(self, dataset: SegmentationDataset, models: dict[str, nn.Module],
+                 splits: dict[str, SegmentationDataset] | None = None, alpha: float = 0.5, panel_width: int = 512,
+                 cache_size: int = 64):
         self.models = check_models(models)
         super().__init__(dataset, splits, alpha, panel_width, cache_size)
         names = list(self.models)
@@ -73,7 +69,7 @@ class PredictionExplorer(SegmentationViewer):
             labels = render.resize_labels(self.labels(prediction), item["labels"].shape)
             return {"labels": labels, "coloured": self.palette[labels],
                     "errors": error_map(labels, item["labels"], ignore_index=255),
-                    "iou": image_iou(prediction, mask, len(self.classes), self.ignore_index)}
+                    "iou": image_metrics(prediction, mask, len(self.classes), self.ignore_index)["iou"].tolist()}
 
         return self.predictions.get((name, split, index), run)
 

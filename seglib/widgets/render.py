@@ -22,7 +22,7 @@ TITLE_HEIGHT = 18  # white strip above each panel with its title
 class LRUCache:
     """A dict that keeps its ``maxsize`` most recently used entries."""
 
-    def __init__(self, maxsize=64):
+    def __init__(self, maxsize: int = 64):
         self.maxsize, self.entries = maxsize, OrderedDict()
 
     def get(self, key, make):
@@ -82,13 +82,6 @@ def side_by_side(panels, titles=None) -> np.ndarray:
         out[: panel.shape[0], left: left + panel.shape[1]] = panel
         left += panel.shape[1] + GAP
     return out
-
-
-def panel_at(view, k, panel_shape, with_titles=True) -> np.ndarray:
-    """Panel ``k`` of a ``side_by_side`` row of equal ``(h, w)`` panels (the inverse, for tests)."""
-    h, w = panel_shape
-    top = TITLE_HEIGHT if with_titles else 0
-    return view[top: top + h, k * (w + GAP): k * (w + GAP) + w]
 
 
 def encode(rgb, format="jpeg", quality=85) -> bytes:

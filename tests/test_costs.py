@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
+from seglib.costs import count_flops, count_macs, measure_throughput, model_costs
 from seglib.models import count_parameters
-from seglib.profile import count_flops, count_macs, measure_throughput, model_costs
 
 
 def test_conv_flops_are_two_per_multiply_add_without_bias():

@@ -3,49 +3,34 @@
 FLOPs come from ``torch.utils.flop_counter.FlopCounterMode``, which counts the matrix
 multiplications and convolutions (the bulk of the work) and nothing else: no biases, norms,
 activations or pooling.  It counts a multiply-add as 2 FLOPs, so MACs (the unit most papers
-and ``docs/architectures.md`` quote) are FLOPs / 2.  Throughput is measured, not estimated:
+quote, often calling them FLOPs) are FLOPs / 2.  Throughput is measured, not estimated:
 it depends on the machine, the batch size and the input size.
 """
 
 import copy
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .device import autocast_dtype, select_device
+from .device import autocast, autocast_dtype, eval_mode, model_device, select_device
 from .models import count_parameters
-from .train import make_loss, train_step
+from .train.step import make_loss, train_step
 
 __all__ = ["count_flops", "count_macs", "measure_throughput", "model_costs"]
 
 
-@contextmanager
-def eval_mode(model: nn.Module):
-    """Put ``model`` in eval mode for a ``with`` block, then give every submodule back its own mode."""
-    modes = {module: module.training for module in model.modules()}
-    model.eval()
-    try:
-        yield model
-    finally:
-        for module, training in modes.items():
-            module.training = training
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device of the model's first parameter (CPU for a model without parameters)."""
-    return next(model.parameters(), torch.empty(0)).device
-
-
-def random_images(input_size, in_channels, batch_size, device) -> torch.Tensor:
+def random_images(input_size: tuple[int, int], in_channels: int, batch_size: int,
+                  device: torch.device) -> torch.Tensor:
     """Random float images ``[batch_size, in_channels, H, W]``."""
     return torch.randn(batch_size, in_channels, *input_size, device=device)
 
 
 @torch.no_grad()
-def count_flops(model: nn.Module, input_size=(256, 256), in_channels=3, batch_size=1) -> int:
+def count_flops(model: nn.Module, input_size: tuple[int, int] = (256, 256), in_channels: int = 3,
+                batch_size: int = 1) -> int:
     """FLOPs of one forward pass per image of size ``input_size=(H, W)``, in eval mode."""
     images = random_images(input_size, in_channels, batch_size, model_device(model))
     counter = FlopCounterMode(display=False)
@@ -54,12 +39,13 @@ def count_flops(model: nn.Module, input_size=(256, 256), in_channels=3, batch_si
     return counter.get_total_flops() // batch_size
 
 
-def count_macs(model: nn.Module, input_size=(256, 256), in_channels=3, batch_size=1) -> int:
+def count_macs(model: nn.Module, input_size: tuple[int, int] = (256, 256), in_channels: int = 3,
+               batch_size: int = 1) -> int:
     """Multiply-accumulates of one forward pass per image: ``count_flops(...) // 2``."""
     return count_flops(model, input_size, in_channels, batch_size) // 2
 
 
-def seconds_per_call(function, steps, warmup, device) -> float:
+def seconds_per_call(function: Callable[[], object], steps: int, warmup: int, device: torch.device) -> float:
     """Mean wall time of ``function()`` over ``steps`` calls after ``warmup`` untimed ones."""
     for _ in range(warmup):
         function()
@@ -73,8 +59,9 @@ def seconds_per_call(function, steps, warmup, device) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def measure_throughput(model: nn.Module, input_size=(256, 256), batch_size=4, mode="train", steps=5, warmup=2,
-                       device=None, in_channels=3, amp="auto") -> float:
+def measure_throughput(model: nn.Module, input_size: tuple[int, int] = (256, 256), batch_size: int = 4,
+                       mode: str = "train", steps: int = 5, warmup: int = 2, device: str | torch.device | None = None,
+                       in_channels: int = 3, amp: bool | str | None = "auto") -> float:
     """Images per second on random ``[batch_size, in_channels, H, W]`` batches.
 
     ``mode="inference"``: forward passes in eval mode without gradients.  ``mode="train"``:
@@ -91,13 +78,13 @@ def measure_throughput(model: nn.Module, input_size=(256, 256), batch_size=4, mo
     if mode == "train":
         seconds = train_step_seconds(model, images, amp_dtype, steps, warmup)
     else:
-        with eval_mode(model), torch.no_grad(), torch.autocast(device.type, dtype=amp_dtype,
-                                                               enabled=amp_dtype is not None):
+        with eval_mode(model), torch.no_grad(), autocast(device, amp_dtype):
             seconds = seconds_per_call(lambda: model(images), steps, warmup, device)
     return batch_size / seconds
 
 
-def train_step_seconds(model, images, amp_dtype, steps, warmup) -> float:
+def train_step_seconds(model: nn.Module, images: torch.Tensor, amp_dtype: torch.dtype | None, steps: int,
+                       warmup: int) -> float:
     """Seconds per ``train_step`` on ``images [N, C, H, W]``; it trains ``model``: pass a copy."""
     masks = torch.zeros(images.shape[0], *images.shape[2:], dtype=torch.int64, device=images.device)  # (N, H, W)
     optimizer = torch.optim.AdamW(model.parameters())
@@ -108,8 +95,9 @@ def train_step_seconds(model, images, amp_dtype, steps, warmup) -> float:
                             steps, warmup, images.device)
 
 
-def model_costs(model: nn.Module, input_size=(256, 256), batch_size=4, in_channels=3, steps=5, warmup=2,
-                device=None) -> dict:
+def model_costs(model: nn.Module, input_size: tuple[int, int] = (256, 256), batch_size: int = 4,
+                in_channels: int = 3, steps: int = 5, warmup: int = 2,
+                device: str | torch.device | None = None) -> dict[str, float]:
     """``params``, ``flops`` (per image, forward), ``train_images_per_s`` and
     ``inference_images_per_s``: one row of a notebook's comparison table."""
     def throughput(mode):

@@ -1,8 +1,11 @@
-"""The parameter checks every notebook runs right after its parameters cell."""
+"""The run parameters' checks (every notebook runs them right after its parameters cell), the
+models' size rule they use, and the training recipe."""
 
 import pytest
+import torch
 
-from seglib.notebook import check_params, parse_size
+from seglib.models import create_model, list_models, size_divisor
+from seglib.params import check_params, parse_size
 
 GOOD = dict(dataset="synthetic", data_root=None, image_size=(96, 128), batch_size=8, steps=10,
             max_minutes=None, lr=1e-3, device="auto", seed=0)
@@ -18,7 +21,8 @@ def test_good_parameters_pass_and_sizes_are_normalised():
 @pytest.mark.parametrize("name,value,message", [
     ("dataset", "cityscape", "dataset='cityscape' is unknown; valid names: camseq, camvid"),
     ("image_size", (96,), "image_size must be (height, width)"),
-    ("image_size", (90, 128), "must be a multiple of 16 in both height and width for this model, e.g. (80, 128)"),
+    ("image_size", (90, 128), "image size 90x128 does not suit these models: height and width must be multiples of 16, "
+                              "e.g. image_size=(80, 128)"),
     ("batch_size", 0, "batch_size must be a positive integer"),
     ("steps", 2.5, "steps must be a positive integer"),
     ("max_minutes", -1, "max_minutes must be None or a positive number"),
@@ -28,7 +32,7 @@ def test_good_parameters_pass_and_sizes_are_normalised():
     ("data_root", 3, "data_root must be None or a folder path"),
 ])
 def test_each_bad_value_is_named(name, value, message):
-    with pytest.raises(ValueError, match="bad notebook parameter") as error:
+    with pytest.raises(ValueError, match="bad parameter") as error:
         check_params(**{**GOOD, name: value}, size_divisor=16)
     assert message in str(error.value)
 
@@ -37,7 +41,8 @@ def test_all_problems_are_listed_at_once():
     with pytest.raises(ValueError) as error:
         check_params(**{**GOOD, "steps": 0, "lr": -1, "model": "segnet"})
     text = str(error.value)
-    assert "steps" in text and "lr" in text and "model='segnet' is unknown; valid names: deeplabv3, deeplabv3plus" in text
+    assert "steps" in text and "lr" in text
+    assert "model='segnet' is unknown; valid names: deeplabv3, deeplabv3plus" in text
 
 
 def test_train_model_follows_the_notebook_parameters(stripes):
@@ -54,3 +59,35 @@ def test_train_model_follows_the_notebook_parameters(stripes):
     lines = table.splitlines()
     assert lines[0].split() == ["a", "b"] and lines[1].split()[0] == "left"
     assert lines[1].split()[-1] == "-" and lines[-2].split()[0] == "mIoU" and len(lines) == 1 + 3 + 2
+
+
+def test_the_image_size_must_suit_the_model_named():
+    assert check_params(**{**GOOD, "model": "fcn8s", "image_size": (64, 96)})["model"] == "fcn8s"
+    with pytest.raises(ValueError, match=r"80x128 does not suit fcn8s: .* of 32, e.g. image_size=\(64, 128\)"):
+        check_params(**{**GOOD, "model": "fcn8s", "image_size": (80, 128)})
+    assert check_params(**{**GOOD, "model": "unet", "image_size": (80, 128)})["image_size"] == (80, 128)
+
+
+@pytest.mark.parametrize("name, options", [(name, {}) for name in list_models()] + [
+    ("unet", {"depth": 3}), ("unet", {"backbone": "vgg16"}), ("inception_unet", {"filters": (4, 4, 8)}),
+    ("deeplabv3", {"output_stride": 8}), ("deeplabv3plus", {"backbone": "resnet50"}),
+    ("pspnet", {"output_stride": 16})])
+def test_size_divisor_is_the_built_models_own(name, options):
+    with torch.device("meta"):  # no memory, no init: only the attribute is read
+        model = create_model(name, num_classes=3, **options)
+    assert size_divisor(name, **options) == model.size_divisor
+
+
+def test_the_recipe_attaches_only_the_callbacks_it_is_given(stripes, monkeypatch):
+    from seglib.train import recipe
+
+    seen = {}
+
+    def spy(model, train, val, config, **options):
+        seen["callbacks"] = options["callbacks"]
+        return recipe.History()
+
+    monkeypatch.setattr(recipe, "fit", spy)
+    params = check_params(**{**GOOD, "image_size": (32, 32), "batch_size": 4, "steps": 4})
+    recipe.train_model("unet", stripes(8), None, params, base_channels=4, depth=3)
+    assert seen["callbacks"] == []  # the command line's runs draw nothing

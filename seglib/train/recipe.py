@@ -1,0 +1,44 @@
+"""The course's training recipe: the data a run uses, and one model built from the seed and
+trained with the shared run parameters (``seglib.params``).  The notebooks and the command
+line train through it, so "the same protocol" means the same code."""
+
+from collections.abc import Callable, Sequence
+
+from torch import nn
+
+from ..data import get_dataset
+from ..models import create_model
+from ..seeding import seed_everything
+from .config import FitConfig
+from .history import History
+from .loop import fit
+
+
+def load_data(dataset: str, data_root: str | None = None, image_size: tuple[int, int] = (96, 128), **options):
+    """The (train, val) splits a run trains and scores on, at ``image_size``.
+
+    A real dataset is cached on first use (decoded and resized once, then read
+    memory-mapped: see ``seglib.data.cache``); the synthetic one is drawn on the fly."""
+    if dataset != "synthetic":
+        options = {"cache": True, **options}
+    return tuple(get_dataset(dataset, split, root=data_root, image_size=image_size, **options)
+                 for split in ("train", "val"))
+
+
+def train_model(name: str, train_data, val_data, params: dict, evaluations: int = 5,
+                fit_options: dict | None = None, callbacks: Sequence[Callable[[History], None]] = (),
+                **options) -> tuple[nn.Module, History]:
+    """Build model ``name`` (``options`` go to ``create_model``) right after seeding with
+    ``params["seed"]``, and ``fit`` it with the run parameters (steps, batch size, lr, device,
+    time limit), ``evaluations`` evaluations spread over the run, the ``callbacks`` and
+    ``fit_options`` (any ``FitConfig`` field, e.g. ``{"loss": "dice"}``).
+    Returns ``(model, history)``."""
+    fit_options = dict(fit_options or {})
+    fit_options["callbacks"] = [*fit_options.get("callbacks", ()), *callbacks]
+    seed_everything(params["seed"])  # the initial weights depend on the seed alone
+    model = create_model(name, num_classes=train_data.num_classes, **options)
+    config = FitConfig(steps=params["steps"], max_minutes=params["max_minutes"], batch_size=params["batch_size"],
+                       lr=params["lr"], device=params["device"], seed=params["seed"],
+                       eval_every=max(1, params["steps"] // evaluations))
+    history = fit(model, train_data, val_data, config, **fit_options)
+    return model, history
