@@ -17,6 +17,7 @@ layers become SyncBatchNorm on GPUs; on CPUs (gloo) their statistics stay per pr
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,7 +143,7 @@ class Training:
     run_model: nn.Module   # what the batches go through: the model, compiled and/or DDP-wrapped
     optimizer: torch.optim.Optimizer
     scaler: torch.amp.GradScaler
-    loss_fn: object
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     step: int = 0
     history: History = field(default_factory=History)
 
