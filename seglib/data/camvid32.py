@@ -67,9 +67,9 @@ class ColorLabels:
         return colors, [class_of(name, table_file) for name in names]
 
     def label_table(self):
-        """The table that decodes the labels (``lut`` for index labels, else ``color_table``).
-        ``find_files`` reads it, so that a broken table file fails when the dataset is made."""
-        return self.lut if getattr(self, "label_kind", "color") == "index" else self.color_table
+        """The table that decodes the labels.  ``find_files`` reads it, so that a broken table
+        file fails when the dataset is made, not at the first label."""
+        return self.color_table
 
     def decode_color_label(self, path: Path) -> np.ndarray:
         colors, classes = self.color_table
@@ -119,6 +119,10 @@ class CamVid32(ColorLabels, FileDataset):
         if self.labels == "auto":
             return "index" if has_index else "color"
         return self.labels
+
+    def label_table(self):
+        """``lut`` for index labels, else the colour table."""
+        return self.lut if self.label_kind == "index" else super().label_table()
 
     @cached_property
     def lut(self) -> np.ndarray:

@@ -38,8 +38,6 @@ from .history import History
 from .sampler import EpochSampler
 from .step import make_loss, make_optimizer, poly_lr, train_step
 
-MUST_MATCH = ("steps", "global_batch", "seed", "lr")  # what a resumed run must share with its checkpoint
-
 
 def fit(model: nn.Module, train_data: Dataset, val_data: Dataset | None = None, config: FitConfig | None = None,
         **options) -> History:
@@ -259,10 +257,10 @@ def save(training: Training, path) -> None:
 
 def restore(training: Training, path) -> None:
     """Load a checkpoint saved by ``fit`` into the run: weights, optimizer, scaler, random state,
-    step and history.  Only ``MUST_MATCH`` settings are compared (files of older versions too)."""
+    step and history.  Only ``Training.must_match`` settings are compared (files of older versions too)."""
     ckpt = load_checkpoint(path)
     saved, now = ckpt.get("run", {}), training.must_match()
-    different = {k: (saved.get(k), now[k]) for k in MUST_MATCH if saved.get(k) != now[k]}
+    different = {k: (saved.get(k), now[k]) for k in now if saved.get(k) != now[k]}
     if "global_batch" in different and saved.get("global_batch"):
         raise ValueError(f"cannot resume {path}: it was trained with a global batch of {saved['global_batch']} "
                          f"images per step (batch_size x processes), this run has {now['global_batch']}: "
