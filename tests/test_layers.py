@@ -2,7 +2,7 @@
 
     base      seglib.atomic, .device, .seeding, .distributed
     core      seglib.data, .models, .metrics, .losses, .boundary, .checkpoint, .batch_augment
-    run       seglib.train, .inference, .costs, .params  (and the package's own __init__)
+    run       seglib.train, .inference, .costs, .params, .exercises  (and the package's own __init__)
     show      seglib.viz, .widgets
     faces     seglib.notebook, the command line (seglib.train.__main__), benchmarks/, tools/
 
@@ -21,7 +21,7 @@ LAYERS = {
     "base": ("seglib.atomic", "seglib.device", "seglib.seeding", "seglib.distributed"),
     "core": ("seglib.data", "seglib.models", "seglib.metrics", "seglib.losses", "seglib.boundary",
              "seglib.checkpoint", "seglib.batch_augment"),
-    "run": ("seglib.train", "seglib.inference", "seglib.costs", "seglib.params"),
+    "run": ("seglib.train", "seglib.inference", "seglib.costs", "seglib.params", "seglib.exercises"),
     "show": ("seglib.viz", "seglib.widgets"),
     "faces": ("seglib.notebook", "seglib.train.__main__"),
 }

@@ -30,7 +30,13 @@ def class_pixel_counts(dataset: SegmentationDataset, max_items: int | None = Non
 
 def median_frequency_weights(dataset: SegmentationDataset, max_items: int | None = None) -> np.ndarray:
     """Median-frequency class weights, float32 array of length ``num_classes``."""
-    pixels, image_pixels = class_pixel_counts(dataset, max_items)
+    return median_frequency(*class_pixel_counts(dataset, max_items))
+
+
+def median_frequency(pixels: np.ndarray, image_pixels: np.ndarray) -> np.ndarray:
+    """Median-frequency weights from per-class counts (``class_pixel_counts``): float32,
+    ``median(freq) / freq[c]`` over the classes that appear, 0 for the others."""
+    pixels, image_pixels = np.asarray(pixels), np.asarray(image_pixels)
     present = pixels > 0
     freq = np.zeros(len(pixels))
     freq[present] = pixels[present] / image_pixels[present]

@@ -1,0 +1,3 @@
+"""Checks for the exercises of notebook (to be written)."""
+
+__all__: list[str] = []
