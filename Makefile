@@ -2,6 +2,7 @@
 #   make run    execute every notebook headless on the default dataset (runs/latest/)
 #   make test   the whole test suite (unit tests, nbval on the notebooks, papermill runs)
 #   make test-fast  the tests not marked slow: no notebook, kernel or server (under 2 minutes)
+#   make assignments  nbgrader assignments from the notebooks: course/release/ (student versions)
 # Both create (or reuse) the virtual environment .venv and install what they need.
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.seglib-installed
 
-.PHONY: run test test-fast lint bench lab install clean
+.PHONY: run test test-fast lint bench lab install clean assignments
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +38,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_data_cache.py
 	$(PY) benchmarks/bench_widgets.py
 	$(PY) benchmarks/bench_metrics.py
+
+# nbgrader course folder course/ (git-ignored): source/ with solutions, release/ without (README: Teaching)
+assignments: $(STAMP)
+	$(PY) tools/make_assignments.py $(ARGS)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

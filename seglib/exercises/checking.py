@@ -101,7 +101,8 @@ def difference(got: Any, expected: Any, rtol: float = 1e-4, atol: float = 1e-5) 
     if isinstance(expected, (bool, str)) or expected is None:
         return None if got == expected and type(got) is type(expected) else f"{show(got)}, expected {show(expected)}"
     if isinstance(expected, (int, float)):
-        if isinstance(got, (torch.Tensor, np.ndarray, np.generic)) and np.size(got) == 1:
+        if isinstance(got, torch.Tensor) and got.numel() == 1 or isinstance(got, np.ndarray | np.generic) \
+                and got.size == 1:
             got = float(got)
         if not isinstance(got, (int, float)) or isinstance(got, bool):
             return f"returned {type(got).__name__}, expected a number"

@@ -81,7 +81,7 @@ VOID_COUNTED = "void pixels are counted: drop the pixels whose target is ignore_
 def confusion_mistakes(student: Callable) -> list[Mistake]:
     return [
         Mistake("rows and columns are swapped: row t, column p counts the pixels whose target is t and whose "
-                "prediction is p (index num_classes * target + pred)",
+                "prediction is p",
                 produces=lambda pred, target, n, ignore_index=VOID: reference_confusion_matrix(pred, target, n).T),
         Mistake(VOID_COUNTED, produces=void_as_last_class),
         Mistake(VOID_COUNTED + " (with them the flat index goes past num_classes ** 2)",
