@@ -9,7 +9,7 @@ it depends on the machine, the batch size and the input size.
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import torch
 from torch import nn
@@ -19,7 +19,7 @@ from .device import autocast, autocast_dtype, eval_mode, model_device, select_de
 from .models import count_parameters
 from .train.step import make_loss, train_step
 
-__all__ = ["count_flops", "count_macs", "measure_throughput", "model_costs"]
+__all__ = ["best_within_budget", "count_flops", "count_macs", "measure_throughput", "model_costs"]
 
 
 def random_images(input_size: tuple[int, int], in_channels: int, batch_size: int,
@@ -110,3 +110,11 @@ def model_costs(model: nn.Module, input_size: tuple[int, int] = (256, 256), batc
         "train_images_per_s": throughput("train"),
         "inference_images_per_s": throughput("inference"),
     }
+
+
+def best_within_budget(scores: Mapping[str, float], costs: Mapping[str, float], budget: float) -> str | None:
+    """The name with the highest score among those whose cost is at most ``budget`` (a model
+    exactly at the budget fits); None when none fits.  ``scores`` and ``costs`` map the same
+    names, e.g. val mIoU and GMACs per image."""
+    fitting = [name for name in scores if costs[name] <= budget]
+    return max(fitting, key=lambda name: scores[name]) if fitting else None

@@ -29,10 +29,11 @@ def nbgrader_cells(nb) -> list:
 
 
 def solution_lines(cell) -> list[str]:
-    """The lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION``, stripped, without
-    blanks and comments."""
-    region = re.search(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, re.S).group(1)
-    return [line.strip() for line in region.splitlines() if line.strip() and not line.strip().startswith("#")]
+    """The lines between each ``### BEGIN SOLUTION`` and ``### END SOLUTION``, stripped,
+    without blanks and comments."""
+    regions = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, re.S)
+    return [line.strip() for region in regions for line in region.splitlines()
+            if line.strip() and not line.strip().startswith("#")]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -6,6 +6,10 @@ Run menu, moves the dataset browser's slider with the arrow keys and checks that
 changed (the image's ``src`` and the pixels shown), then hides a class in the prediction
 explorer by clicking its button and checks that the explorer's picture changed.
 
+A second test opens the student version of notebook 00 (``tools/make_assignments.py``),
+types a wrong answer into its first exercise, runs the exercise and its check, and sees the
+check's diagnosis of the mistake.
+
 Screenshots, the browser console and the server log go to test-artifacts/browser/.
 Needs Debian's ``chromium`` and ``chromium-driver`` (.ci/run installs them): skipped
 without them, except under CI (``CI`` set), where it fails.
@@ -13,6 +17,7 @@ without them, except under CI (``CI`` set), where it fails.
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +34,11 @@ IMAGE = ".jp-OutputArea-output img.widget-image"
 SLIDER_HANDLE = ".jp-OutputArea-output .widget-slider .noUi-handle"  # the first: the image index
 CLASS_BUTTON = ".jp-OutputArea-output .widget-toggle-button"  # one per class: shows / hides it
 ERROR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+STUDENT_NOTEBOOK = ROOT / "notebooks" / "00_data_and_metrics.ipynb"
+# The first exercise answered in one line, as a student might, with rows and columns swapped.
+WRONG_ANSWER = ("import torch; confusion_matrix = lambda pred, target, num_classes, ignore_index=255: torch.bincount("
+                "num_classes * pred[target != ignore_index] + target[target != ignore_index], "
+                "minlength=num_classes ** 2).reshape(num_classes, num_classes)")
 
 
 @pytest.fixture
@@ -53,6 +63,22 @@ def server(browser_installed, tmp_path, artifacts):
     (tmp_path / "notebooks").mkdir()
     shutil.copy(NOTEBOOK, tmp_path / "notebooks")
     jupyter = lab.JupyterLab(tmp_path / "notebooks", tmp_path / "jupyter", artifacts / "jupyter-server.log")
+    try:
+        jupyter.start(timeout=60)
+        yield jupyter
+    finally:
+        jupyter.stop()
+
+
+@pytest.fixture
+def student_server(browser_installed, tmp_path, artifacts):
+    """JupyterLab serving the student version of notebook 00, made by tools/make_assignments.py."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_assignments
+
+    make_assignments.make_assignments([STUDENT_NOTEBOOK], tmp_path / "course", commit="0" * 40)
+    release = tmp_path / "course" / "release" / STUDENT_NOTEBOOK.stem
+    jupyter = lab.JupyterLab(release, tmp_path / "jupyter", artifacts / "jupyter-server.log")
     try:
         jupyter.start(timeout=60)
         yield jupyter
@@ -135,3 +161,31 @@ def test_moving_the_slider_redraws_the_widget_in_jupyterlab(server, driver, arti
              lambda d: explorer_image.get_attribute("src") != before_src, timeout=30)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", explorer_image)
     driver.save_screenshot(str(artifacts / "3-class-hidden.png"))
+
+
+@pytest.mark.slow
+def test_a_student_s_wrong_answer_gets_its_diagnosis_in_jupyterlab(student_server, driver, artifacts):
+    driver.get(student_server.url(f"lab/tree/{STUDENT_NOTEBOOK.name}"))
+    wait_for(driver, "the student notebook to open and its kernel to start", lambda d: d.find_elements(
+        By.CSS_SELECTOR, ".jp-Notebook .jp-Cell") and kernel_idle(d), timeout=60)
+    exercise = wait_for(driver, "the first exercise's cell", lambda d: [
+        c for c in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")
+        if "def confusion_matrix" in c.text and "raise NotImplementedError()" in c.text], timeout=10)[0]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", exercise)
+    editor = exercise.find_element(By.CSS_SELECTOR, ".cm-content")
+    editor.click()
+    editor.send_keys(Keys.CONTROL, "a")  # the stub goes: the student's answer replaces it
+    editor.send_keys(WRONG_ANSWER)
+    wait_for(driver, "the answer to be typed", lambda d: "torch.bincount" in exercise.text, timeout=10)
+    editor.send_keys(Keys.SHIFT, Keys.ENTER)  # run the exercise; the check cell is selected next
+    wait_for(driver, "the exercise to run", lambda d: kernel_idle(d) and exercise.find_elements(
+        By.CSS_SELECTOR, ".jp-InputArea-prompt") and "[ ]" not in exercise.find_element(
+        By.CSS_SELECTOR, ".jp-InputArea-prompt").text, timeout=30)
+    driver.switch_to.active_element.send_keys(Keys.SHIFT, Keys.ENTER)  # run the check
+    check = exercise.find_element(By.XPATH, "following-sibling::div[contains(@class, 'jp-CodeCell')][1]")
+    found = wait_for(driver, "the check's diagnosis", lambda d: "rows and columns are swapped" in check.text,
+                     timeout=60)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", check)
+    driver.save_screenshot(str(artifacts / "4-exercise-diagnosed.png"))
+    assert found and "case 1/6: 2x2 maps, no void, 2 classes: WRONG" in check.text
+    assert "AssertionError" in check.text

@@ -185,6 +185,7 @@ def run_check(name: str, student: Callable, reference: Callable, cases: Sequence
               mistakes: Sequence[Mistake] = (), compare: Callable[[Any, Any], str | None] = difference) -> None:
     """Run ``student`` and ``reference`` on every case (smallest first), print one line per
     case and ``all N cases pass``; raise ``AssertionError`` naming the mistake otherwise."""
+    __tracebackhide__ = True  # IPython shows the student their own cell, not this machinery
     if not callable(student):
         raise AssertionError(f"{name}: expected your function or class, got {show(student)}")
     outcomes = [try_case(student, reference, case, mistakes, compare) for case in cases]

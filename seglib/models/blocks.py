@@ -210,6 +210,17 @@ def resize_to(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
                                                                      align_corners=False)
 
 
+def crop_to(x: torch.Tensor, size: Sequence[int], offset: int = 0) -> torch.Tensor:
+    """The ``size`` (H, W) window of ``x`` whose top-left corner is at ``(offset, offset)``: how the
+    paper's FCN (Caffe's ``Crop`` layer) aligns a skip's larger score map with the upsampled scores
+    before adding them.  seglib's FCN pads every convolution instead, so its maps already align."""
+    height, width = size
+    if offset < 0 or offset + height > x.shape[-2] or offset + width > x.shape[-1]:
+        raise ValueError(f"a {height}x{width} window at offset {offset} does not fit in a "
+                         f"{x.shape[-2]}x{x.shape[-1]} map")
+    return x[..., offset:offset + height, offset:offset + width]
+
+
 def check_divisible(x: torch.Tensor, divisor: int, model_name: str) -> None:
     """Raise a clear error when the input's height or width is not a multiple of ``divisor``."""
     problem = size_error(x.shape[-2:], divisor, model_name)

@@ -23,6 +23,17 @@ def aspp_rates(output_stride: int, rates: Sequence[int] | None = None) -> tuple[
     return tuple(rates) if rates is not None else tuple(r * 16 // output_stride for r in (6, 12, 18))
 
 
+def useful_rates(rates: Sequence[int], feature_size: Sequence[int]) -> tuple[int, ...]:
+    """The atrous rates (in their order) whose 3x3 kernel still has a tap besides its centre
+    inside a feature map of ``feature_size=(h, w)``, at some output position: ``r < h or r < w``.
+
+    A tap at offset ``r`` (up, down, left or right) falls inside the map somewhere iff the map
+    is more than ``r`` long in that direction.  At a larger rate every other tap lands on the
+    zero padding, and the 3x3 atrous convolution acts as a 1x1 convolution (its centre weight)."""
+    height, width = feature_size
+    return tuple(r for r in rates if r < height or r < width)
+
+
 class DeepLabHead(nn.Sequential):
     """torchvision's DeepLabV3 head: ASPP, 3x3 conv + BN + ReLU, 1x1 classifier.
     ``(N, in_channels, h, w) -> (N, num_classes, h, w)``."""

@@ -8,6 +8,8 @@ feature map of the same size (the skip connection), and a 1x1 classifier.
 ``backbone="vgg16"`` swaps the encoder for torchvision's VGG16 convolutions split into their
 five stages (64, 128, 256, 512, 512 channels, ImageNet weights with ``pretrained=True``,
 see ``vgg.py``); the decoder is sized from those channels.
+
+``valid_unet_sizes`` redoes the paper's arithmetic for its unpadded convolutions (572 -> 388).
 """
 
 import torch
@@ -15,6 +17,39 @@ from torch import nn
 
 from .blocks import DoubleConv, check_divisible
 from .vgg import VGG16_CONVS, check_backbone, vgg16, vgg16_encoder
+
+
+def valid_unet_sizes(size: int, depth: int = 5) -> tuple[list[int], list[tuple[int, int]], int]:
+    """The paper's U-Net with valid (unpadded) 3x3 convolutions, along one side of the input:
+    ``(encoder, crops, output)``.
+
+    ``encoder[i]``: the size level ``i`` outputs (its two convolutions trim 4 pixels; every
+    level but the last is then pooled 2x2); ``crops``, deepest first: ``(skip, kept)``, the
+    encoder size and the upsampled size its skip is cropped to; ``output``: the network's
+    output size.  ``valid_unet_sizes(572)[2] == 388``.  Raises ``ValueError`` when a pooling
+    would see an odd size, or when the input is too small (a size drops to 0 or below)."""
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    too_small = f"input {size} is too small for a valid U-Net of depth {depth}: a size drops to 0 or below"
+    encoder, current = [], size
+    for level in range(depth):
+        current -= 4  # two 3x3 convolutions without padding
+        if current <= 0:
+            raise ValueError(too_small)
+        encoder.append(current)
+        if level < depth - 1:
+            if current % 2:
+                raise ValueError(f"input {size}, depth {depth}: level {level} outputs {current}, an odd size "
+                                 "that a 2x2 pooling cannot halve")
+            current //= 2
+    crops = []
+    for skip in reversed(encoder[:-1]):
+        current *= 2  # 2x2 up-convolution
+        crops.append((skip, current))  # the skip is cropped to the upsampled size
+        current -= 4  # two 3x3 convolutions
+        if current <= 0:
+            raise ValueError(too_small)
+    return encoder, crops, current
 
 
 class UNet(nn.Module):

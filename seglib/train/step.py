@@ -73,14 +73,20 @@ def make_optimizer(model, optimizer, lr, weight_decay, momentum, fused=False):
     raise ValueError(f"unknown optimizer {optimizer!r}; valid: 'adamw', 'sgd'")
 
 
+def model_loss(loss_fn, out, masks, aux_weight=0.4):
+    """The loss of a model's output ``out``: ``loss_fn(logits, masks)``, plus
+    ``aux_weight * loss_fn(aux_logits, masks)`` when ``out`` is the pair ``(logits, aux_logits)``
+    that a model with an auxiliary head returns in training mode (PSPNet: weight 0.4)."""
+    if isinstance(out, (tuple, list)):
+        return loss_fn(out[0], masks) + aux_weight * loss_fn(out[1], masks)
+    return loss_fn(out, masks)
+
+
 def train_step(model, images, masks, optimizer, loss_fn, scaler, amp_dtype, grad_clip=None, aux_weight=0.4):
     """Forward, loss, backward, optimizer step; returns the detached loss."""
     with autocast(images.device, amp_dtype):
         out = model(images)  # logits (N, C, H, W), or (logits, aux_logits) in training mode
-    if isinstance(out, (tuple, list)):
-        loss = loss_fn(out[0], masks) + aux_weight * loss_fn(out[1], masks)
-    else:
-        loss = loss_fn(out, masks)
+    loss = model_loss(loss_fn, out, masks, aux_weight)
     optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     if grad_clip:
