@@ -14,7 +14,7 @@ import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import torch
@@ -181,13 +181,19 @@ def show_input(case: Case) -> str:
     return ", ".join(parts)
 
 
+def fail(message: str) -> NoReturn:
+    """Raise the check's verdict.  IPython shows the frame that raises (this short one) and hides
+    the check's machinery (``__tracebackhide__``), so the student reads their cell and the message."""
+    raise AssertionError(message)
+
+
 def run_check(name: str, student: Callable, reference: Callable, cases: Sequence[Case],
               mistakes: Sequence[Mistake] = (), compare: Callable[[Any, Any], str | None] = difference) -> None:
     """Run ``student`` and ``reference`` on every case (smallest first), print one line per
     case and ``all N cases pass``; raise ``AssertionError`` naming the mistake otherwise."""
     __tracebackhide__ = True  # IPython shows the student their own cell, not this machinery
     if not callable(student):
-        raise AssertionError(f"{name}: expected your function or class, got {show(student)}")
+        fail(f"{name}: expected your function or class, got {show(student)}")
     outcomes = [try_case(student, reference, case, mistakes, compare) for case in cases]
     for number, outcome in enumerate(outcomes, 1):
         verdict = "ok" if outcome.failure is None else ("not written yet" if outcome.not_written else "WRONG")
@@ -197,11 +203,10 @@ def run_check(name: str, student: Callable, reference: Callable, cases: Sequence
         print(f"all {len(cases)} cases pass")
         return
     if all(o.not_written for _, o in failed):
-        raise AssertionError(f"{name}: {NOT_WRITTEN}")
+        fail(f"{name}: {NOT_WRITTEN}")
     diagnosed = [(number, o) for number, o in failed if o.diagnosis]
     if diagnosed:
         number, outcome = diagnosed[0]
-        raise AssertionError(f"{name}, case {number} ({outcome.case.description}): {outcome.diagnosis}")
+        fail(f"{name}, case {number} ({outcome.case.description}): {outcome.diagnosis}")
     number, outcome = failed[0]
-    raise AssertionError(f"{name}, case {number} ({outcome.case.description}), the smallest that fails: "
-                         f"{outcome.failure}")
+    fail(f"{name}, case {number} ({outcome.case.description}), the smallest that fails: {outcome.failure}")

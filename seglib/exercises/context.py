@@ -75,6 +75,7 @@ def useful_rates_mistakes(student: Callable) -> list[Mistake]:
 def check_useful_rates(useful_rates: Callable) -> None:
     """``useful_rates(rates, image_size, output_stride=16)``: the rates with ``r < h or r < w``,
     ``(h, w) = image_size // output_stride``, in their order."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("rates (1, 2, 3), a 32x32 image at output stride 16 (a 2x2 map)", ((1, 2, 3), (32, 32), 16)),
         Case("the paper's rates on 96x128 images at output stride 16", ((6, 12, 18), (96, 128), 16)),
@@ -163,6 +164,7 @@ def pyramid_mistakes() -> list[Mistake]:
 def check_pyramid_pooling(module_class: type) -> None:
     """``PyramidPooling(in_channels, bins=(1, 2, 3, 6))``: compared with seglib's on output shape
     and parameter count."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("6 channels, bins (1, 2, 4), a 4x4 map", (6, (1, 2, 4), features(1, (1, 6, 4, 4)))),
         Case("the default bins, 16 channels, a 12x16 map (PSPNet's layer4 at 96x128)",
@@ -240,6 +242,7 @@ def loss_inputs(seed: int, batch: int, num_classes: int, size: tuple[int, int], 
 def check_total_loss(total_loss: Callable) -> None:
     """``total_loss(logits, aux_logits, target, aux_weight=0.4, ignore_index=255)``: the main
     cross-entropy plus ``aux_weight`` times the auxiliary one, void pixels left out."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("one 2x2 image, 3 classes, no void", loss_inputs(1, 1, 3, (2, 2))),
         Case("a batch of 2, 5x7, 4 classes, no void", loss_inputs(2, 2, 4, (5, 7))),

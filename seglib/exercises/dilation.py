@@ -66,6 +66,7 @@ FIELD_MISTAKES = [
 def check_receptive_field(receptive_field_function: Callable) -> None:
     """``receptive_field(layers)``: the width in input pixels that one output pixel of a stack of
     layers ``(kernel_size, dilation, stride)`` (first layer first) sees."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     vgg_block = [(3, 1, 1), (3, 1, 1), (2, 1, 2), (3, 1, 1), (3, 1, 1)]
     cases = [
         Case("one 3x3 convolution", ([(3, 1, 1)],)),
@@ -173,6 +174,7 @@ def check_separable_conv(separable_conv_class: Callable) -> None:
     """``SeparableConv2d(in_channels, out_channels, kernel_size, dilation=1)``: a depthwise
     k x k convolution with "same" padding at the dilation, then a 1x1 pointwise one, no bias;
     checked on its output shape and its parameter count."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("4 -> 8 channels, 3x3, 8x8 input", (4, 8, 3, (1, 4, 8, 8))),
         Case("4 -> 8 channels, 3x3 at dilation 2, odd size 9x11", (4, 8, 3, (1, 4, 9, 11)), {"dilation": 2}),
@@ -224,6 +226,7 @@ def check_separable_macs(separable_macs: Callable) -> None:
     """``separable_macs(in_channels, out_channels, kernel_size, height, width)``: the multiply-adds
     of a depthwise-separable convolution (stride 1, "same" padding) on one image, compared with
     ``seglib.count_macs`` on seglib's block."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("4 -> 8 channels, 3x3, 8x8 image", (4, 8, 3, 8, 8)),
         Case("16 -> 16 channels, 3x3, 32x32", (16, 16, 3, 32, 32)),

@@ -131,6 +131,7 @@ STACK_CASES = [
 def check_stack(stack_class: Callable) -> None:
     """``Stack(in_channels, filters)``: InceptionStack's four branches as an ``nn.Module``,
     ``(N, in_channels, H, W) -> (N, 4 * filters, H, W)``."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     def student(in_channels, filters, size):
         return facts(lambda: stack_class(in_channels, filters), in_channels, size)
     run_check("Stack", student, reference_stack, STACK_CASES, STACK_MISTAKES)
@@ -190,6 +191,7 @@ UNIT_CASES = [
 def check_inception_unit(inception_unit: Callable) -> None:
     """``inception_unit(in_channels, filters, out_channels=None)``: InceptionStack, then a 1x1
     conv + BN + ReLU from ``4 * filters`` to ``out_channels`` (``filters`` when None)."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     def student(in_channels, filters, size, **given):
         return facts(lambda: inception_unit(in_channels, filters, **given), in_channels, size)
     run_check("inception_unit", student, reference_unit, UNIT_CASES, UNIT_MISTAKES)
@@ -228,6 +230,7 @@ PARAMETER_MISTAKES = [
 def check_stack_parameters(stack_parameters: Callable) -> None:
     """``stack_parameters(in_channels, filters)``: the parameter count of
     ``InceptionStack(in_channels, filters)``, from a formula."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("1 channel in, 1 filter", (1, 1)),
         Case("3 channels in, 8 filters (the notebook's first level)", (3, 8)),

@@ -94,6 +94,7 @@ def confusion_mistakes(student: Callable) -> list[Mistake]:
 def check_confusion_matrix(confusion_matrix: Callable) -> None:
     """``confusion_matrix(pred, target, num_classes, ignore_index=255)``: int64 ``[n, n]``, rows
     the true class, void targets dropped."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("2x2 maps, no void, 2 classes", (torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 1], [0, 1]]), 2)),
         Case("the notebook's 4x4 example, one void pixel", (*notebook_example(), 3)),
@@ -172,6 +173,7 @@ def random_matrix(seed: int, n: int, absent=(), unlabelled=()) -> torch.Tensor:
 def check_iou(iou_from_confusion: Callable) -> None:
     """``iou_from_confusion(matrix) -> (iou, miou)``: IoU per class (NaN for a zero union) and
     their mean over the non-NaN classes."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("the notebook's 3x3 matrix", (torch.tensor([[8, 1, 0], [1, 4, 0], [1, 0, 0]]),)),
         Case("a perfect 2-class matrix", (torch.tensor([[5, 0], [0, 3]]),)),
@@ -218,6 +220,7 @@ WEIGHT_MISTAKES = [
 def check_median_frequency(median_frequency_weights: Callable) -> None:
     """``median_frequency_weights(pixels, image_pixels)``: per class ``median(freq) / freq[c]``
     with ``freq = pixels / image_pixels`` over the classes that appear, 0 for the others."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     mixed_sizes = (np.array([500, 40, 300, 8, 150]), np.array([1000, 600, 1000, 200, 800]))
     cases = [
         Case("3 classes in every image", (np.array([600, 300, 100]), np.array([1000, 1000, 1000]))),

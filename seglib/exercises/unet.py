@@ -116,6 +116,7 @@ def check_valid_unet_output(valid_unet_output: Callable) -> None:
     """``valid_unet_output(size, depth=5)``: the output size of the paper's U-Net (two valid 3x3
     convolutions per level, 2x2 poolings, 2x2 up-convolutions); ``ValueError`` when a pooling
     would see an odd size."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("input 60, depth 3", (60, 3)),
         Case("input 36, depth 2", (36, 2)),
@@ -173,6 +174,7 @@ SEARCH_MISTAKES = [
 def check_smallest_valid_input(smallest_valid_input: Callable) -> None:
     """``smallest_valid_input(size, depth=5)``: the smallest input at or above ``size`` whose
     poolings all see even sizes and whose output has at least one pixel."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("depth 1, from 3", (3, 1)),
         Case("depth 2, from 1", (1, 2)),
@@ -305,6 +307,7 @@ def check_up_block(UpBlock: Callable) -> None:
     ``in_channels // 2``, the skip's centre cropped to its size, ``[skip, up]`` concatenated, two
     valid 3x3 convolutions with ReLU.  Checked on output shape, parameter count and the output
     with fixed weights (set by shape, so attribute names do not matter)."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     def case(description, in_channels, out_channels, x_shape, skip_shape):
         return Case(description, kwargs={"in_channels": in_channels, "out_channels": out_channels,
                                          "x_shape": x_shape, "skip_shape": skip_shape})

@@ -80,6 +80,7 @@ KERNEL_MISTAKES = [
 
 def check_upsampling_kernel(upsampling_kernel: Callable) -> None:
     """``upsampling_kernel(factor)``: the ``[k, k]`` bilinear kernel, ``k = 2 * factor - factor % 2``."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("factor 1 (a 1x1 kernel)", (1,)),
         Case("factor 2 (the 4x4 kernel above)", (2,)),
@@ -173,6 +174,7 @@ def output_size_mistakes(student: Callable) -> list[Mistake]:
 def check_transposed_output_size(transposed_output_size: Callable) -> None:
     """``transposed_output_size(size, kernel, stride, padding=0, output_padding=0, dilation=1)``:
     the output height of ``ConvTranspose2d`` for an input ``size`` high."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     run_check("transposed_output_size", transposed_output_size, reference_output_size, OUTPUT_SIZE_CASES,
               output_size_mistakes(transposed_output_size))
 
@@ -252,6 +254,7 @@ def random_pair(seed: int, c_in: int, c_out: int, size: tuple[int, int], k: int)
 def check_conv_transpose(conv_transpose: Callable) -> None:
     """``conv_transpose(x, weight, stride)``: ``x`` ``[C_in, H, W]``, ``weight`` ``[C_in, C_out, k, k]``,
     no padding: ``F.conv_transpose2d(x[None], weight, stride=stride)[0]``."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     bilinear = bilinear_kernel(2, 4)
     cases = [
         Case("1 channel, a 2x2 input, a 2x2 kernel, stride 1", (*random_pair(1, 1, 1, (2, 2), 2), 1)),
@@ -329,6 +332,7 @@ def score_maps(seed: int, batch: int, classes: int, small: tuple[int, int], big:
 def check_fuse_skip(fuse_skip: Callable) -> None:
     """``fuse_skip(upsampled, skip_scores, offset)``: ``upsampled`` plus the window of ``skip_scores``
     of its height and width whose top-left corner is at ``(offset, offset)``."""
+    __tracebackhide__ = True  # the student sees their cell, not the check's code
     cases = [
         Case("seglib's FCN: two 4x4 maps, offset 0", (*score_maps(1, 1, 2, (4, 4), (4, 4)), 0)),
         Case("a 3x3 map in a 6x6 skip map, offset 1", (*score_maps(2, 1, 2, (3, 3), (6, 6)), 1)),
