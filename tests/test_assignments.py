@@ -3,7 +3,8 @@
 Fast: every committed notebook carries its exercises in nbgrader's format (a solution cell,
 then a locked check cell with points whose stored output is ``all N cases pass``).
 Slow: ``tools/make_assignments.py`` on the whole course (no solution line survives in the
-student versions, every exercise is a stub, every check is locked), and ``nbgrader
+student versions, every exercise is a stub, every check is locked), papermill running a
+student version past its unsolved exercises, and ``nbgrader
 autograde`` + ``generate_feedback`` on notebook 00 for three submissions with tiny
 parameters: the instructor's version, the untouched student version, and a planted mistake.
 """
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import papermill
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,6 +110,21 @@ def test_student_versions_hold_no_solution_and_lock_every_check(course):
                 assert grading["locked"] and cell.metadata.get("editable") is False
         assert all(not c.get("outputs") for c in release.cells if c.cell_type == "code"), path.name
         assert f"seglib@{'0' * 40}" in release.cells[1].source, f"{path.name}: install cell not pinned"
+
+
+@pytest.mark.slow
+def test_papermill_runs_a_student_version_past_its_unsolved_exercises(course, tmp_path):
+    """Every cell runs (the checks are tagged raises-exception); papermill then reports the
+    failed checks, as it reports any error output."""
+    name = NOTEBOOKS[0].stem
+    executed = tmp_path / "executed.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError, match="not written yet"):
+        papermill.execute_notebook(str(course / "release" / name / f"{name}.ipynb"), str(executed),
+                                   parameters=TINY, kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
+    cells = nbformat.read(executed, as_version=4).cells
+    checks = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert all("not written yet" in "".join(o.get("evalue", "") for o in c.outputs) for c in checks)
+    assert "FINAL val mIoU: " in "".join(o.get("text", "") for o in cells[-1].outputs)
 
 
 @pytest.mark.slow

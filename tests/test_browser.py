@@ -6,9 +6,10 @@ Run menu, moves the dataset browser's slider with the arrow keys and checks that
 changed (the image's ``src`` and the pixels shown), then hides a class in the prediction
 explorer by clicking its button and checks that the explorer's picture changed.
 
-A second test opens the student version of notebook 00 (``tools/make_assignments.py``),
-types a wrong answer into its first exercise, runs the exercise and its check, and sees the
-check's diagnosis of the mistake.
+A second test opens the student version of notebook 00 (``tools/make_assignments.py``, tiny
+parameters), runs all cells from the Run menu (JupyterLab goes on past the unsolved
+exercises, whose cells are tagged ``raises-exception``, to the final mIoU), then types a wrong
+answer into the first exercise, runs it and its check, and sees the check's diagnosis.
 
 Screenshots, the browser console and the server log go to test-artifacts/browser/.
 Needs Debian's ``chromium`` and ``chromium-driver`` (.ci/run installs them): skipped
@@ -20,6 +21,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 from browser import lab
 from selenium.common.exceptions import TimeoutException
@@ -72,12 +74,17 @@ def server(browser_installed, tmp_path, artifacts):
 
 @pytest.fixture
 def student_server(browser_installed, tmp_path, artifacts):
-    """JupyterLab serving the student version of notebook 00, made by tools/make_assignments.py."""
+    """JupyterLab serving the student version of notebook 00, made by tools/make_assignments.py,
+    with tiny parameters so that Run All takes seconds."""
     sys.path.insert(0, str(ROOT / "tools"))
     import make_assignments
 
     make_assignments.make_assignments([STUDENT_NOTEBOOK], tmp_path / "course", commit="0" * 40)
     release = tmp_path / "course" / "release" / STUDENT_NOTEBOOK.stem
+    notebook = nbformat.read(release / STUDENT_NOTEBOOK.name, as_version=4)
+    parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    parameters.source += "\nsteps = 3\nimage_size = (32, 64)\nbatch_size = 4"
+    nbformat.write(notebook, release / STUDENT_NOTEBOOK.name)
     jupyter = lab.JupyterLab(release, tmp_path / "jupyter", artifacts / "jupyter-server.log")
     try:
         jupyter.start(timeout=60)
@@ -168,9 +175,20 @@ def test_a_student_s_wrong_answer_gets_its_diagnosis_in_jupyterlab(student_serve
     driver.get(student_server.url(f"lab/tree/{STUDENT_NOTEBOOK.name}"))
     wait_for(driver, "the student notebook to open and its kernel to start", lambda d: d.find_elements(
         By.CSS_SELECTOR, ".jp-Notebook .jp-Cell") and kernel_idle(d), timeout=60)
+    # Run All goes on past the unsolved exercises (their cells are tagged raises-exception): the
+    # last cell prints the final mIoU, and the first check says its exercise is not written yet.
+    wait_for(driver, "the Run menu", labelled(".lm-MenuBar-itemLabel", "Run"), timeout=10)[0].click()
+    wait_for(driver, "Run > Run All Cells", labelled(".lm-Menu-itemLabel", "Run All Cells"), timeout=10)[0].click()
+    last = driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[-1]
+    wait_for(driver, "Run All to reach the last cell", lambda d: "FINAL val mIoU" in last.get_attribute(
+        "textContent"), timeout=180)
+    wait_for(driver, "the kernel to be idle after Run All", kernel_idle, timeout=60)
+    driver.save_screenshot(str(artifacts / "4-run-all.png"))
     exercise = wait_for(driver, "the first exercise's cell", lambda d: [
         c for c in d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")
         if "def confusion_matrix" in c.text and "raise NotImplementedError()" in c.text], timeout=10)[0]
+    check = exercise.find_element(By.XPATH, "following-sibling::div[contains(@class, 'jp-CodeCell')][1]")
+    assert "not written yet" in check.get_attribute("textContent")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", exercise)
     editor = exercise.find_element(By.CSS_SELECTOR, ".cm-content")
     editor.click()
@@ -178,14 +196,11 @@ def test_a_student_s_wrong_answer_gets_its_diagnosis_in_jupyterlab(student_serve
     editor.send_keys(WRONG_ANSWER)
     wait_for(driver, "the answer to be typed", lambda d: "torch.bincount" in exercise.text, timeout=10)
     editor.send_keys(Keys.SHIFT, Keys.ENTER)  # run the exercise; the check cell is selected next
-    wait_for(driver, "the exercise to run", lambda d: kernel_idle(d) and exercise.find_elements(
-        By.CSS_SELECTOR, ".jp-InputArea-prompt") and "[ ]" not in exercise.find_element(
-        By.CSS_SELECTOR, ".jp-InputArea-prompt").text, timeout=30)
+    wait_for(driver, "the exercise to run", kernel_idle, timeout=30)
     driver.switch_to.active_element.send_keys(Keys.SHIFT, Keys.ENTER)  # run the check
-    check = exercise.find_element(By.XPATH, "following-sibling::div[contains(@class, 'jp-CodeCell')][1]")
     found = wait_for(driver, "the check's diagnosis", lambda d: "rows and columns are swapped" in check.text,
                      timeout=60)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", check)
-    driver.save_screenshot(str(artifacts / "4-exercise-diagnosed.png"))
+    driver.save_screenshot(str(artifacts / "5-exercise-diagnosed.png"))
     assert found and "case 1/6: 2x2 maps, no void, 2 classes: WRONG" in check.text
     assert "AssertionError" in check.text
