@@ -34,6 +34,17 @@ def test_a_known_mistake_is_named_and_an_unknown_one_shows_the_smallest_failing_
     assert message == "square, case 1 (small), the smallest that fails: 27, expected 9; input 3: expected 9, got 27"
 
 
+def test_a_mistake_is_named_only_when_it_explains_the_first_failing_case_or_every_one():
+    cases = [Case("one", (1,)), Case("two", (2,)), Case("three", (3,))]
+    off_at_three = Mistake("off at three", matches=lambda got, expected, case: case.args == (3,))
+    message = diagnosis(lambda f: run_check("square", f, square, cases, [off_at_three]), lambda x: x ** 3)
+    assert message.startswith("square, case 2 (two), the smallest that fails")  # not named from case 3
+    everywhere = Mistake("cubed", matches=lambda got, expected, case: got == case.args[0] ** 3)
+    message = diagnosis(lambda f: run_check("square", f, square, cases, [off_at_three, everywhere]),
+                        lambda x: x ** 3)
+    assert message == "square, case 2 (two): cubed"
+
+
 def test_a_stub_says_it_is_not_written_and_an_error_is_reported_with_its_input(capsys):
     def stub(x):
         raise NotImplementedError()

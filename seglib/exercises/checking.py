@@ -4,8 +4,9 @@ seglib's reference, name a known mistake, never show the solution.
 A check is a list of :class:`Case` (smallest first), a reference function and a list of
 :class:`Mistake`.  :func:`run_check` prints one line per case, then ``all N cases pass``; on
 a wrong answer it raises ``AssertionError`` whose message names the mistake when a known one
-explains what the student's code returned, and otherwise shows the smallest failing input
-with the expected and the returned value.
+explains what the student's code returned (on every failing case, or else on the first, the
+smallest: a mistake that only explains a later case may be a coincidence), and otherwise
+shows the smallest failing input with the expected and the returned value.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def module_facts(module: nn.Module, x: torch.Tensor) -> dict:
 class Outcome:
     case: Case
     failure: str | None = None   # None: the case passes
-    diagnosis: str | None = None
+    diagnoses: tuple[str, ...] = ()  # the known mistakes that explain this case's answer
     not_written: bool = False
 
 
@@ -166,14 +167,14 @@ def try_case(student: Callable, reference: Callable, case: Case, mistakes: Seque
     except NotImplementedError:
         return Outcome(case, "not written yet", not_written=True)
     except Exception as error:  # the student's bug, reported as the case's result
-        diagnosis = next((m.message for m in mistakes if m.explains(error, expected, case)), None)
-        return Outcome(case, f"raised {type(error).__name__}: {error}; input {show_input(case)}", diagnosis)
+        diagnoses = tuple(m.message for m in mistakes if m.explains(error, expected, case))
+        return Outcome(case, f"raised {type(error).__name__}: {error}; input {show_input(case)}", diagnoses)
     found = compare(got, expected)
     if found is None:
         return Outcome(case)
-    diagnosis = next((m.message for m in mistakes if m.explains(got, expected, case)), None)
+    diagnoses = tuple(m.message for m in mistakes if m.explains(got, expected, case))
     return Outcome(case, f"{found}; input {show_input(case)}: expected {show(expected)}, got {show(got)}",
-                   diagnosis)
+                   diagnoses)
 
 
 def show_input(case: Case) -> str:
@@ -204,9 +205,8 @@ def run_check(name: str, student: Callable, reference: Callable, cases: Sequence
         return
     if all(o.not_written for _, o in failed):
         fail(f"{name}: {NOT_WRITTEN}")
-    diagnosed = [(number, o) for number, o in failed if o.diagnosis]
-    if diagnosed:
-        number, outcome = diagnosed[0]
-        fail(f"{name}, case {number} ({outcome.case.description}): {outcome.diagnosis}")
     number, outcome = failed[0]
+    everywhere = [d for d in outcome.diagnoses if all(d in o.diagnoses for _, o in failed)]
+    if everywhere or outcome.diagnoses:  # a mistake that explains every failing case, else the first one
+        fail(f"{name}, case {number} ({outcome.case.description}): {(everywhere or outcome.diagnoses)[0]}")
     fail(f"{name}, case {number} ({outcome.case.description}), the smallest that fails: {outcome.failure}")

@@ -214,8 +214,8 @@ def channels_swapped(student: Callable):
 def wrong_output_size(got, expected, case: Case) -> bool:
     """An output of another height or width, or a failed ``+=`` into a window cut short."""
     if isinstance(got, Exception):
-        return isinstance(got, (RuntimeError, IndexError)) and ("must match the size" in str(got)
-                                                                 or "out of bounds" in str(got))
+        return isinstance(got, (RuntimeError, IndexError)) and any(
+            text in str(got) for text in ("must match the size", "out of bounds", "match the broadcast shape"))
     got = as_array(got)
     return got.ndim == 3 and got.shape[0] == expected.shape[0] and got.shape[1:] != tuple(expected.shape[1:])
 
