@@ -50,6 +50,8 @@ def predict(model: nn.Module, image: ImageInput, size: tuple[int, int] | None = 
     device = model_device(model) if device is None else torch.device(device)
     batch = batch.to(device)
     height, width = batch.shape[-2:]
+    if size is not None and tuple(size) == (height, width):
+        size = None  # already at that size: no resampling
     if size is not None:
         x = F.interpolate(batch, size=tuple(size), mode="bilinear", align_corners=False, antialias=True)
     else:
@@ -69,14 +71,32 @@ def image_is_batch(image):
 
 
 @torch.no_grad()
+def prediction_size(dataset: Dataset, size: tuple[int, int] | str | None) -> tuple[int, int] | None:
+    """The size ``evaluate(..., native_resolution=True)`` runs the model at: ``size="train"``
+    means the dataset's ``image_size`` (the size the model learnt at), or the image's own size
+    for a dataset without one; ``"native"`` (or None) the image's own size; a tuple itself."""
+    if size == "train":
+        return getattr(dataset, "image_size", None)
+    if size == "native" or size is None:
+        return None
+    if isinstance(size, str):
+        raise ValueError(f"size={size!r}: use 'train', 'native' or (height, width)")
+    return tuple(size)
+
+
 def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: str | torch.device | None = None,
-             native_resolution: bool = False, size: tuple[int, int] | None = None, num_workers: int = 0) -> dict:
+             native_resolution: bool = False, size: tuple[int, int] | str | None = "train",
+             num_workers: int = 0) -> dict:
     """Score ``model`` on ``dataset`` with a ConfusionMatrix; returns its ``compute()`` dict.
 
     ``native_resolution=True`` scores against the labels at their original size
-    (``dataset.load_native`` where the dataset has it, else ``dataset.load``), predicting
-    each image at ``size`` (the training resolution) and upsampling, instead of scoring at
-    the training resolution.
+    (``dataset.load_native`` where the dataset has it, else ``dataset.load``), as the field
+    scores real data.  Each image is predicted at ``size`` and its logits upsampled to the
+    label's size: by default (``"train"``) at the dataset's ``image_size``, the scale the model
+    learnt at; ``size="native"`` feeds the full-size image to the model instead (padded to its
+    size divisor), which shows a model trained on smaller images everything larger than it
+    learnt; ``size=(h, w)`` picks any size.  Without ``native_resolution`` the items are scored
+    at the dataset's size and ``size`` is not used.
 
     With several processes (torchrun), every one of them must call it: each scores every
     ``world_size``-th item, the confusion matrices are summed, and every process returns
@@ -86,6 +106,7 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: s
     my_share = range(rank(), len(dataset), world_size())  # all of it in one process
     if native_resolution:
         load = getattr(dataset, "load_native", dataset.load)
+        size = prediction_size(dataset, size)
         for index in my_share:
             image, mask = load(index)
             pred = predict(model, image, size=size, device=device)

@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from helpers import StripesDataset
 
 from seglib import evaluate, fit, load_checkpoint, load_model, predict, save_checkpoint, select_device
 from seglib.data import train_transform
@@ -122,6 +123,34 @@ def test_evaluate_at_native_resolution(stripes, tiny_unet):
     scored = evaluate(model, big, native_resolution=True, size=(32, 32))
     assert scored["matrix"].sum() == 4 * 63 * 96  # every non-void pixel at 64x96 was scored
     assert scored["miou"] > 0.8
+
+
+class NativeStripes(StripesDataset):
+    """Items at ``image_size``, files (``load_native``) at 2x3 times that size, as a real
+    dataset resized for training."""
+
+    def load_native(self, index):
+        height, width = self.image_size
+        return StripesDataset(self.length, (2 * height, 3 * width), seed=self.seed).load(index)
+
+
+def test_evaluate_predicts_at_the_training_size_and_scores_at_the_labels_size(stripes, tiny_unet):
+    model = tiny_unet()
+    fit(model, stripes(64), steps=30, lr=0.02, progress=False)  # trained at 32x32
+    seen = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(tuple(args[0].shape[-2:])))
+    val = NativeStripes(4, image_size=(32, 32), seed=1)
+    scored = evaluate(model, val, native_resolution=True)
+    assert set(seen) == {(32, 32)}  # the scale it learnt at
+    assert scored["matrix"].sum() == 4 * 63 * 96 and scored["miou"] > 0.8  # every non-void pixel at 64x96
+    seen.clear()
+    full_size = evaluate(model, val, native_resolution=True, size="native")
+    assert set(seen) == {(64, 96)} and full_size["matrix"].sum() == 4 * 63 * 96
+    seen.clear()
+    evaluate(model, val, native_resolution=True, size=(48, 64))
+    assert set(seen) == {(48, 64)}
+    with pytest.raises(ValueError, match="use 'train', 'native' or"):
+        evaluate(model, val, native_resolution=True, size="full")
 
 
 def test_cpu_variants_of_the_gpu_paths(stripes, tiny_unet):
