@@ -134,16 +134,19 @@ def rendered_image(driver):
     return images[0] if images and images[0].get_attribute("src") and images[0].size["height"] > 0 else None
 
 
-@pytest.mark.slow
-def test_moving_the_slider_redraws_the_widget_in_jupyterlab(server, driver, artifacts):
-    # Each step waits at most its own timeout: about 4 minutes in all at worst, ~30 s usually.
-    driver.get(server.url(f"lab/tree/{NOTEBOOK.name}"))
+def open_and_run_all(driver, url):
+    """Open a notebook, wait for its kernel, then Run > Run All Cells, as a person would."""
+    driver.get(url)
     wait_for(driver, "the notebook to open and its kernel to start", lambda d: d.find_elements(
         By.CSS_SELECTOR, ".jp-Notebook .jp-Cell") and kernel_idle(d), timeout=60)
-
     wait_for(driver, "the Run menu", labelled(".lm-MenuBar-itemLabel", "Run"), timeout=10)[0].click()
     wait_for(driver, "Run > Run All Cells", labelled(".lm-Menu-itemLabel", "Run All Cells"), timeout=10)[0].click()
 
+
+@pytest.mark.slow
+def test_moving_the_slider_redraws_the_widget_in_jupyterlab(server, driver, artifacts):
+    # Each step waits at most its own timeout: about 4 minutes in all at worst, ~30 s usually.
+    open_and_run_all(driver, server.url(f"lab/tree/{NOTEBOOK.name}"))
     image = wait_for(driver, "the widget's image after Run All Cells", rendered_image, timeout=60)
     driver.save_screenshot(str(artifacts / "1-rendered.png"))
     before_src, before_pixels = image.get_attribute("src"), image.screenshot_as_png
@@ -172,13 +175,9 @@ def test_moving_the_slider_redraws_the_widget_in_jupyterlab(server, driver, arti
 
 @pytest.mark.slow
 def test_a_student_s_wrong_answer_gets_its_diagnosis_in_jupyterlab(student_server, driver, artifacts):
-    driver.get(student_server.url(f"lab/tree/{STUDENT_NOTEBOOK.name}"))
-    wait_for(driver, "the student notebook to open and its kernel to start", lambda d: d.find_elements(
-        By.CSS_SELECTOR, ".jp-Notebook .jp-Cell") and kernel_idle(d), timeout=60)
     # Run All goes on past the unsolved exercises (their cells are tagged raises-exception): the
     # last cell prints the final mIoU, and the first check says its exercise is not written yet.
-    wait_for(driver, "the Run menu", labelled(".lm-MenuBar-itemLabel", "Run"), timeout=10)[0].click()
-    wait_for(driver, "Run > Run All Cells", labelled(".lm-Menu-itemLabel", "Run All Cells"), timeout=10)[0].click()
+    open_and_run_all(driver, student_server.url(f"lab/tree/{STUDENT_NOTEBOOK.name}"))
     last = driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[-1]
     wait_for(driver, "Run All to reach the last cell", lambda d: "FINAL val mIoU" in last.get_attribute(
         "textContent"), timeout=180)
