@@ -30,6 +30,7 @@ import json
 import shlex
 from pathlib import Path
 
+import numpy as np
 import torch
 from common import default_camvid_root, hardware, markdown
 
@@ -48,29 +49,36 @@ def default_steps(name, num_classes, image_size, batch_size, minutes, device) ->
     return max(1, int(0.9 * minutes * 60 * rate / batch_size))
 
 
-def train_and_score(name, train_data, val_data, params, args, weights):
+def train_and_score(name, train_data, val_data, params, args, weights, held_out=None):
     """Train model ``name``; return its result row (a dict) with val ``miou``, ``pixel_acc``, ``iou``."""
+    augment = None if args.no_augment else BatchAugment(scale=args.scale, crop=args.crop)
     fit_options = {"class_weights": weights, "num_workers": args.num_workers, "progress": args.progress,
-                   "batch_augment": None if args.no_augment else BatchAugment()}
-    model, history = train_model(name, train_data, None, params, evaluations=1, fit_options=fit_options)
+                   "batch_augment": augment, "warmup_steps": args.warmup_steps}
+    model, history = train_model(name, train_data, None, params, evaluations=1, fit_options=fit_options,
+                                 **args.model_options.get(name, {}))
     native = args.eval_resolution == "native"
     metrics = seglib.evaluate(model, val_data, batch_size=params["batch_size"], native_resolution=native)
     full_input = seglib.evaluate(model, val_data, native_resolution=True, size="native") if native else metrics
+    held = seglib.evaluate(model, held_out, batch_size=params["batch_size"], native_resolution=native) if held_out else None
     return {"model": name, "image_size": params["image_size"], "steps": history.last["step"],
             "seconds": history.last["seconds"], "stopped": history.stopped, "miou": metrics["miou"],
-            "pixel_acc": metrics["pixel_acc"], "iou": metrics["iou"].tolist(), "miou_full_input": full_input["miou"]}
+            "pixel_acc": metrics["pixel_acc"], "iou": metrics["iou"].tolist(), "miou_full_input": full_input["miou"],
+            "held_out_miou": held and held["miou"], "held_out_iou": held and held["iou"].tolist()}
 
 
 def report(results, classes, args, device) -> str:
     """The markdown report: one row per model, then per-class IoU, then the command line."""
     size = "x".join(map(str, args.image_size))
     scored = "native 360x480" if args.eval_resolution == "native" else size
-    rows = [["model", "image size", "steps", "training time", "hardware", "val mIoU", "pixel acc",
-             "val mIoU, full-size input"]]
+    trained = f"{size}, crops {'x'.join(map(str, args.crop))}" if args.crop else size
+    held = f"held-out drive {args.held_out_drive} mIoU" if args.held_out_drive else None
+    rows = [["model", "trained at", "steps", "training time", "hardware", "val mIoU", "pixel acc",
+             "val mIoU, full-size input", *([held] if held else [])]]
     for r in results:
         stop = " (time limit)" if r["stopped"] else ""
-        rows.append([r["model"], f"{size}, scored at {scored}", f"{r['steps']}{stop}", f"{r['seconds'] / 60:.1f} min",
-                     hardware(device), f"{r['miou']:.3f}", f"{r['pixel_acc']:.3f}", f"{r['miou_full_input']:.3f}"])
+        rows.append([r["model"], f"{trained}, scored at {scored}", f"{r['steps']}{stop}",
+                     f"{r['seconds'] / 60:.1f} min", hardware(device), f"{r['miou']:.3f}", f"{r['pixel_acc']:.3f}",
+                     f"{r['miou_full_input']:.3f}", *([f"{r['held_out_miou']:.3f}"] if held else [])])
     per_class = [["class"] + [r["model"] for r in results]]
     per_class += [[c] + [f"{r['iou'][i]:.3f}" for r in results] for i, c in enumerate(classes)]
     return (f"# CamVid-11 val, trained from scratch\n\n{markdown(rows)}\n\nIoU per class:\n\n{markdown(per_class)}\n\n"
@@ -88,6 +96,14 @@ def command_line(args, results) -> str:
         parts += ["--minutes", str(args.minutes)]
     if args.no_augment:
         parts.append("--no_augment")
+    else:
+        parts += ["--scale", ",".join(map(str, args.scale))] + (["--crop", "x".join(map(str, args.crop))]
+                                                                if args.crop else [])
+    parts += ["--class_weights", args.class_weights, "--warmup_steps", str(args.warmup_steps)]
+    if args.held_out_drive:
+        parts += ["--held_out_drive", args.held_out_drive]
+    if args.model_options:
+        parts += ["--model_options", json.dumps(args.model_options)]
     return shlex.join(parts)
 
 
@@ -107,10 +123,21 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     parser.add_argument("--eval_resolution", choices=("native", "train"), default="native")
     parser.add_argument("--no_augment", action="store_true", help="train without BatchAugment")
+    parser.add_argument("--held_out_drive", default=None,
+                        help="train without this drive's frames (e.g. 0006R0) and score them too")
+    parser.add_argument("--crop", default=None, help="train on HxW windows of the images (BatchAugment's crop)")
+    parser.add_argument("--scale", default="0.75,1.25", help="BatchAugment's zoom range min,max")
+    parser.add_argument("--warmup_steps", type=int, default=0)
+    parser.add_argument("--class_weights", choices=("median", "sqrt", "none"), default="median",
+                        help="median-frequency weights, their square roots, or none")
+    parser.add_argument("--model_options", type=json.loads, default={},
+                        help='JSON keyed by model, e.g. \'{"deeplabv3plus": {"base_channels": 24}}\'')
     parser.add_argument("--no_progress", dest="progress", action="store_false")
     parser.add_argument("--out", type=Path, default=Path("runs/camvid_results"), help="saves OUT.md and OUT.json")
     args = parser.parse_args(argv)
     args.image_size = parse_size(args.image_size)
+    args.crop = parse_size(args.crop) if args.crop else None
+    args.scale = tuple(float(x) for x in args.scale.split(","))
     if args.threads:
         torch.set_num_threads(args.threads)
     device = seglib.select_device(args.device)
@@ -121,9 +148,14 @@ def main(argv=None):
     steps = steps * len(names) if len(steps) == 1 else steps
 
     root = str(args.data_root or default_camvid_root())
-    train_data, val_data = load_data("camvid", root, args.image_size)
+    drive = {"held_out_drive": args.held_out_drive} if args.held_out_drive else {}
+    train_data, val_data = load_data("camvid", root, args.image_size, **drive)
+    held_out = seglib.get_dataset("camvid", "held_out", root=root, image_size=args.image_size, cache=True,
+                                  **drive) if drive else None
     weights = seglib.median_frequency_weights(train_data)
-    print(f"{train_data}\nmedian-frequency class weights: {' '.join(f'{w:.2f}' for w in weights)}")
+    weights = {"median": weights, "sqrt": np.sqrt(weights), "none": None}[args.class_weights]
+    if weights is not None:
+        print(f"{train_data}\n{args.class_weights} class weights: {' '.join(f'{w:.2f}' for w in weights)}")
     results = []
     for name, n in zip(names, steps):
         n = n or default_steps(name, train_data.num_classes, args.image_size, args.batch_size, args.minutes, device)
@@ -131,7 +163,7 @@ def main(argv=None):
                               steps=n, max_minutes=args.minutes, lr=args.lr, device=args.device, seed=args.seed,
                               model=name)
         print(f"{name}: {params['steps']} steps of {args.batch_size} images, at most {args.minutes} min")
-        results.append(train_and_score(name, train_data, val_data, params, args, weights))
+        results.append(train_and_score(name, train_data, val_data, params, args, weights, held_out))
 
     text = report(results, train_data.classes, args, device)
     print("\n" + text)

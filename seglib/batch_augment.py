@@ -9,6 +9,9 @@ normalised batch on the GPU, in one ``grid_sample`` call for all items:
   batch is augmented the same way on any device (``fit`` passes ``derived_seed(seed, step)``);
 * scale, crop and flip are one affine map per item (``F.affine_grid``): output pixel ``x``
   reads input ``x / s + t`` (``-x / s + t`` flipped), in ``[-1, 1]`` coordinates;
+* ``crop=(h, w)`` returns smaller items than it is given, cut at the images' own scale: train
+  on 176x240 windows of 352x480 images and a step costs what a 176x240 image costs, while the
+  model learns the scale it will be shown at full size;
 * images are sampled bilinearly and padded with 0 (the mean colour, after normalisation);
   masks with nearest neighbour, so they only hold their own labels, and padded with 255.
 """
@@ -25,15 +28,21 @@ class BatchAugment:
     """``augment(images [N, 3, H, W] normalised, masks [N, H, W] int64, seed) -> (images, masks)``,
     same shapes, dtypes and device.  ``scale``: (min, max) zoom factor, None for none;
     ``hflip``: flip probability; ``jitter``: brightness and contrast factors drawn from
-    ``[1 - jitter, 1 + jitter]``, 0 for none."""
+    ``[1 - jitter, 1 + jitter]``, 0 for none; ``crop``: (height, width) of the items returned,
+    a window of each (scaled) image; None returns the input's size."""
 
-    def __init__(self, scale=(0.75, 1.25), hflip=0.5, jitter=0.2, ignore_index=IGNORE_INDEX):
+    def __init__(self, scale=(0.75, 1.25), hflip=0.5, jitter=0.2, ignore_index=IGNORE_INDEX,
+                 crop: tuple[int, int] | None = None):
         if scale is not None and not 0 < scale[0] <= scale[1]:
             raise ValueError(f"scale must be (min, max) with 0 < min <= max, got {scale}")
+        if crop is not None and (len(crop) != 2 or min(crop) < 1):
+            raise ValueError(f"crop must be (height, width) in pixels, got {crop}")
         self.scale, self.hflip, self.jitter, self.ignore_index = scale or (1.0, 1.0), hflip, jitter, ignore_index
+        self.crop = None if crop is None else (int(crop[0]), int(crop[1]))
 
     def __repr__(self):
-        return f"BatchAugment(scale={self.scale}, hflip={self.hflip}, jitter={self.jitter})"
+        crop = f", crop={self.crop}" if self.crop else ""
+        return f"BatchAugment(scale={self.scale}, hflip={self.hflip}, jitter={self.jitter}{crop})"
 
     def draw(self, n, seed) -> dict:
         """The random parameters of ``n`` items, each a CPU tensor of shape (N,)."""
@@ -49,7 +58,10 @@ class BatchAugment:
 
     def __call__(self, images, masks, seed: int):
         p = self.draw(len(images), seed)
-        grid = sampling_grid(p, images.shape, images.device)  # (N, H, W, 2)
+        if self.crop and (self.crop[0] > images.shape[-2] or self.crop[1] > images.shape[-1]):
+            raise ValueError(f"crop {self.crop} is larger than the images {tuple(images.shape[-2:])}: "
+                             "crop to at most the training size")
+        grid = sampling_grid(p, images.shape, images.device, self.crop)  # (N, h, w, 2)
         out = F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         if self.jitter:
             out = jitter(out, p["brightness"], p["contrast"])
@@ -59,18 +71,21 @@ class BatchAugment:
         return out.to(images.dtype), shifted.masked_fill_(shifted < 0, self.ignore_index)
 
 
-def sampling_grid(p, shape, device) -> torch.Tensor:
-    """Per item, output ``x`` reads input ``±x / scale + shift``: the ``F.affine_grid`` of
-    ``theta`` (N, 2, 3), built on the CPU and expanded on ``device``."""
+def sampling_grid(p, shape, device, crop: tuple[int, int] | None = None) -> torch.Tensor:
+    """Per item, output ``x`` reads input ``±x * share / scale + shift``, where ``share`` is the
+    part of the input's height or width that the output covers at scale 1 (1 without ``crop``):
+    the ``F.affine_grid`` of ``theta`` (N, 2, 3), built on the CPU and expanded on ``device``."""
     n, _, height, width = shape
+    out_height, out_width = crop or (height, width)
     scale = p["scale"]
-    slack = (1 - 1 / scale).abs()  # how far the window can move: inside the image, or the image inside it
+    span_x, span_y = out_width / width / scale, out_height / height / scale  # the window, as a share
     theta = torch.zeros(n, 2, 3, dtype=torch.float64)
-    theta[:, 0, 0] = torch.where(p["flip"], -1 / scale, 1 / scale)
-    theta[:, 1, 1] = 1 / scale
-    theta[:, 0, 2] = p["x"] * slack
-    theta[:, 1, 2] = p["y"] * slack
-    return F.affine_grid(theta.to(device, torch.float32), [n, 1, height, width], align_corners=False)
+    theta[:, 0, 0] = torch.where(p["flip"], -span_x, span_x)
+    theta[:, 1, 1] = span_y
+    # how far the window can move: inside the image, or the image inside it
+    theta[:, 0, 2] = p["x"] * (1 - span_x).abs()
+    theta[:, 1, 2] = p["y"] * (1 - span_y).abs()
+    return F.affine_grid(theta.to(device, torch.float32), [n, 1, out_height, out_width], align_corners=False)
 
 
 def jitter(images, brightness, contrast):

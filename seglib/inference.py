@@ -66,6 +66,14 @@ def predict(model: nn.Module, image: ImageInput, size: tuple[int, int] | None = 
     return labels if image_is_batch(image) else labels[0]
 
 
+def photo_size(height: int, width: int, trained_size: tuple[int, int], divisor: int = 1) -> tuple[int, int]:
+    """The size to run a model trained at ``trained_size`` on a ``height`` x ``width`` photo:
+    the photo's aspect ratio with about the trained pixel count (so that a street photo is seen
+    near the scale the model learnt), each side a multiple of ``divisor``."""
+    scale = (trained_size[0] * trained_size[1] / (height * width)) ** 0.5
+    return tuple(max(divisor, round(side * scale / divisor) * divisor) for side in (height, width))
+
+
 def image_is_batch(image):
     return isinstance(image, torch.Tensor) and image.dim() == 4
 

@@ -79,8 +79,10 @@ def test_camvid_results_reports_miou_per_class(bench, tiny_models, shared_data, 
     results = bench("camvid_results").main(["--data_root", str(shared_data / "camvid11"), "--image_size", "32x48",
                                             "--steps", "2", "--batch_size", "2", "--models", "unet", "--device", "cpu",
                                             "--threads", "1", "--eval_resolution", "train", "--no_progress", "--out",
-                                            str(tmp_path / "r")])
+                                            str(tmp_path / "r"), "--held_out_drive", "0006R0", "--crop", "16x32"])
     assert results[0]["steps"] == 2 and len(results[0]["iou"]) == 11 and 0 <= results[0]["miou"] <= 1
+    assert 0 <= results[0]["held_out_miou"] <= 1 and len(results[0]["held_out_iou"]) == 11
     out = capsys.readouterr().out
-    assert "| unet " in out and "| Bicyclist " in out
+    assert "| unet " in out and "| Bicyclist " in out and "held-out drive 0006R0 mIoU" in out
     assert "python benchmarks/camvid_results.py --image_size 32x48" in out
+    assert "--crop 16x32" in out and "--held_out_drive 0006R0" in out

