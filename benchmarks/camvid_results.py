@@ -59,7 +59,7 @@ def train_and_score(name, train_data, val_data, params, args, weights, held_out=
     native = args.eval_resolution == "native"
     metrics = seglib.evaluate(model, val_data, batch_size=params["batch_size"], native_resolution=native)
     full_input = seglib.evaluate(model, val_data, native_resolution=True, size="native") if native else metrics
-    held = seglib.evaluate(model, held_out, batch_size=params["batch_size"], native_resolution=native) if held_out else None
+    held = held_out and seglib.evaluate(model, held_out, batch_size=params["batch_size"], native_resolution=native)
     return {"model": name, "image_size": params["image_size"], "steps": history.last["step"],
             "seconds": history.last["seconds"], "stopped": history.stopped, "miou": metrics["miou"],
             "pixel_acc": metrics["pixel_acc"], "iou": metrics["iou"].tolist(), "miou_full_input": full_input["miou"],
