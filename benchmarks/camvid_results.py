@@ -53,7 +53,8 @@ def train_and_score(name, train_data, val_data, params, args, weights, held_out=
     """Train model ``name``; return its result row (a dict) with val ``miou``, ``pixel_acc``, ``iou``."""
     augment = None if args.no_augment else BatchAugment(scale=args.scale, crop=args.crop)
     fit_options = {"class_weights": weights, "num_workers": args.num_workers, "progress": args.progress,
-                   "batch_augment": augment, "warmup_steps": args.warmup_steps}
+                   "batch_augment": augment, "warmup_steps": args.warmup_steps,
+                   "amp": args.amp or "auto", "channels_last": args.channels_last or "auto"}
     model, history = train_model(name, train_data, None, params, evaluations=1, fit_options=fit_options,
                                  **args.model_options.get(name, {}))
     native = args.eval_resolution == "native"
@@ -100,6 +101,7 @@ def command_line(args, results) -> str:
         parts += ["--scale", ",".join(map(str, args.scale))] + (["--crop", "x".join(map(str, args.crop))]
                                                                 if args.crop else [])
     parts += ["--class_weights", args.class_weights, "--warmup_steps", str(args.warmup_steps)]
+    parts += [flag for flag, on in (("--amp", args.amp), ("--channels_last", args.channels_last)) if on]
     if args.held_out_drive:
         parts += ["--held_out_drive", args.held_out_drive]
     if args.model_options:
@@ -128,6 +130,9 @@ def main(argv=None):
     parser.add_argument("--crop", default=None, help="train on HxW windows of the images (BatchAugment's crop)")
     parser.add_argument("--scale", default="0.75,1.25", help="BatchAugment's zoom range min,max")
     parser.add_argument("--warmup_steps", type=int, default=0)
+    parser.add_argument("--amp", action="store_true", help="bf16 autocast, also on a CPU (fast where the CPU "
+                                                           "has AVX512-BF16 or AMX; GPUs use it by default)")
+    parser.add_argument("--channels_last", action="store_true", help="NHWC layout, also on a CPU")
     parser.add_argument("--class_weights", choices=("median", "sqrt", "none"), default="median",
                         help="median-frequency weights, their square roots, or none")
     parser.add_argument("--model_options", type=json.loads, default={},

@@ -9,7 +9,7 @@ from torch.utils.data import Dataset
 from .data.base import to_model_input
 from .device import autocast, autocast_dtype, eval_mode, model_device
 from .distributed import rank, world_size
-from .metrics import ConfusionMatrix
+from .metrics import ConfusionMatrix, image_metrics
 
 ImageInput = np.ndarray | torch.Tensor  # or anything np.asarray turns into an (H, W, 3) array (a PIL image)
 
@@ -94,7 +94,7 @@ def prediction_size(dataset: Dataset, size: tuple[int, int] | str | None) -> tup
 
 def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: str | torch.device | None = None,
              native_resolution: bool = False, size: tuple[int, int] | str | None = "train",
-             num_workers: int = 0) -> dict:
+             num_workers: int = 0, per_image: bool = False) -> dict:
     """Score ``model`` on ``dataset`` with a ConfusionMatrix; returns its ``compute()`` dict.
 
     ``native_resolution=True`` scores against the labels at their original size
@@ -106,21 +106,36 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: s
     learnt; ``size=(h, w)`` picks any size.  Without ``native_resolution`` the items are scored
     at the dataset's size and ``size`` is not used.
 
+    ``per_image=True`` adds ``"image_miou"``: each image's own mIoU (over the classes in its
+    labels or its prediction), in the dataset's order, to find the worst images (one process).
+
     With several processes (torchrun), every one of them must call it: each scores every
     ``world_size``-th item, the confusion matrices are summed, and every process returns
     the metrics of the whole split."""
     device = model_device(model) if device is None else torch.device(device)
     cm = ConfusionMatrix(dataset.num_classes, dataset.ignore_index)
     my_share = range(rank(), len(dataset), world_size())  # all of it in one process
+    if per_image and world_size() > 1:
+        raise ValueError("per_image=True scores in one process only")
+    image_miou = []
+
+    def score(pred, mask):
+        cm.update(pred, mask)
+        if per_image:
+            image_miou.extend(image_metrics(p.cpu(), m.cpu(), dataset.num_classes, dataset.ignore_index)["miou"]
+                              for p, m in zip(pred.reshape(-1, *pred.shape[-2:]), mask.reshape(-1, *mask.shape[-2:])))
+
+    def result():
+        cm.all_reduce(device)
+        return {**cm.compute(), **({"image_miou": np.array(image_miou)} if per_image else {})}
+
     if native_resolution:
         load = getattr(dataset, "load_native", dataset.load)
         size = prediction_size(dataset, size)
         for index in my_share:
             image, mask = load(index)
-            pred = predict(model, image, size=size, device=device)
-            cm.update(pred, torch.from_numpy(mask).to(torch.int64))
-        cm.all_reduce(device)
-        return cm.compute()
+            score(predict(model, image, size=size, device=device), torch.from_numpy(mask).to(torch.int64))
+        return result()
     if world_size() > 1:
         dataset = torch.utils.data.Subset(dataset, my_share)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
@@ -128,6 +143,5 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: s
     with eval_mode(model), autocast(device, autocast_dtype(device)):
         for images, masks in loader:
             images = images.to(device, non_blocking=True)
-            cm.update(logits_of(model, images).argmax(1), masks.to(device, non_blocking=True))
-    cm.all_reduce(device)
-    return cm.compute()
+            score(logits_of(model, images).argmax(1), masks.to(device, non_blocking=True))
+    return result()

@@ -13,9 +13,9 @@ from .device import select_device
 from .params import check_params, parse_size
 from .seeding import seed_everything
 from .train import recipe
-from .train.recipe import load_data
+from .train.recipe import fit_config, load_data
 
-__all__ = ["check_params", "iou_table", "load_data", "parse_size", "report_final", "setup", "train_model"]
+__all__ = ["check_params", "fit_config", "iou_table", "load_data", "parse_size", "report_final", "setup", "train_model"]
 
 
 def setup(seed: int = 0, device: str = "auto", threads: int = 2) -> torch.device:

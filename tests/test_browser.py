@@ -4,7 +4,8 @@ The test starts JupyterLab on 127.0.0.1 (random port and token) in a temporary f
 opens tests/browser/widgets_smoke.ipynb in headless Chromium, runs all cells from the
 Run menu, moves the dataset browser's slider with the arrow keys and checks that the picture
 changed (the image's ``src`` and the pixels shown), then hides a class in the prediction
-explorer by clicking its button and checks that the explorer's picture changed.
+explorer by clicking its button and checks that the explorer's picture changed, then uploads a
+PNG through the photo predictor's file input and checks that its picture and status changed.
 
 A second test opens the student version of notebook 00 (``tools/make_assignments.py``, tiny
 parameters), runs all cells from the Run menu (JupyterLab goes on past the unsolved
@@ -21,7 +22,9 @@ import shutil
 import sys
 from pathlib import Path
 
+import cv2
 import nbformat
+import numpy as np
 import pytest
 from browser import lab
 from selenium.common.exceptions import TimeoutException
@@ -171,6 +174,24 @@ def test_moving_the_slider_redraws_the_widget_in_jupyterlab(server, driver, arti
              lambda d: explorer_image.get_attribute("src") != before_src, timeout=30)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", explorer_image)
     driver.save_screenshot(str(artifacts / "3-class-hidden.png"))
+
+    # The photo predictor, in the third code cell: choose a PNG in its upload button's file input.
+    photo_cell = driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[2]
+    photo_image = wait_for(driver, "the photo predictor's image", lambda d: [
+        e for e in photo_cell.find_elements(By.CSS_SELECTOR, IMAGE) if e.get_attribute("src")], timeout=60)[0]
+    before_src = photo_image.get_attribute("src")
+    photo = artifacts / "my-street.png"
+    rgb = np.zeros((150, 200, 3), np.uint8)
+    rgb[:75], rgb[75:, :, 1] = (90, 140, 230), 200  # a sky-blue top, a green bottom
+    assert cv2.imwrite(str(photo), rgb[..., ::-1])
+    file_input = wait_for(driver, "the upload button's file input", lambda d: photo_cell.find_elements(
+        By.CSS_SELECTOR, "input[type=file]"), timeout=10)[0]
+    file_input.send_keys(str(photo))  # what choosing the file in the dialog does
+    wait_for(driver, "the photo predictor to show the uploaded photo",
+             lambda d: photo_image.get_attribute("src") != before_src and "my-street.png: 200x150 pixels"
+             in photo_cell.text, timeout=30)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", photo_image)
+    driver.save_screenshot(str(artifacts / "3b-photo-uploaded.png"))
 
 
 @pytest.mark.slow

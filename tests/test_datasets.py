@@ -1,6 +1,7 @@
 """Every real-dataset loader on fixtures in its archive's exact on-disk layout (tests/layouts.py)."""
 
 import re
+from pathlib import Path
 
 import cv2
 import layouts
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from seglib.data import DatasetNotFoundError, get_dataset, median_frequency_weights
+from seglib.data import DatasetNotFoundError, environment_root, get_dataset, median_frequency_weights, missing_dataset
 from seglib.data.cityscapes_labels import LABELS, label_lut, to_train_ids
 from seglib.data.files import CorruptFileError
 from seglib.data.labels import decode_colors, voc_colormap
@@ -386,3 +387,15 @@ def test_median_frequency_weights_against_independent_numpy(tmp_path):
     expected = np.median(freq) / np.array(freq)
     weights = median_frequency_weights(get_dataset("camvid", "train", root=tmp_path))
     np.testing.assert_allclose(weights, expected, rtol=1e-6)
+
+
+def test_missing_dataset_says_how_to_get_it_and_reads_the_dataset_s_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGLIB_DATA", str(tmp_path / "home"))
+    monkeypatch.delenv("SEGLIB_CAMVID", raising=False)
+    assert missing_dataset("camvid") == "CamVid not found; get it with python data_scripts/get_data.py camvid"
+    layouts.make_camvid(tmp_path / "elsewhere")
+    assert missing_dataset("camvid", tmp_path / "elsewhere") is None
+    monkeypatch.setenv("SEGLIB_CAMVID", str(tmp_path / "elsewhere"))
+    assert environment_root("camvid") == tmp_path / "elsewhere" and missing_dataset("camvid") is None
+    assert environment_root("camvid", "/given") == Path("/given")  # a given root wins
+    assert environment_root("voc") is None  # no SEGLIB_VOC: the loader's default

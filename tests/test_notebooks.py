@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+import layouts
 import nbformat
 import papermill
 import pytest
@@ -106,6 +107,27 @@ def test_runner_summary_and_exit_status_without_a_kernel(tmp_path, monkeypatch, 
                                                                   "c.ipynb": "nan"}
     assert run_notebooks.final_miou(tmp_path / "out" / "a.ipynb") == 0.512
     assert run_notebooks.parse_value("(32, 64)") == (32, 64) and run_notebooks.parse_value("camvid") == "camvid"
+
+
+def test_runner_skips_a_real_data_notebook_whose_data_is_missing(tmp_path, monkeypatch, capsys):
+    notebook = nbformat.v4.new_notebook(metadata={"seglib": {"dataset": "camvid"}})
+    nbformat.write(notebook, tmp_path / "07.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "a.ipynb")
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute({"a.ipynb": "0.5", "07.ipynb": "0.4"}))
+    monkeypatch.setenv("SEGLIB_DATA", str(tmp_path / "empty"))
+    monkeypatch.delenv("SEGLIB_CAMVID", raising=False)
+    paths = [str(tmp_path / "a.ipynb"), str(tmp_path / "07.ipynb")]
+    assert run_notebooks.main(paths + ["--output-dir", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "07.ipynb: skipped: CamVid not found; get it with python data_scripts/get_data.py camvid" in out
+    assert summary_rows(out) == {"a.ipynb": (0, "0.500"), "07.ipynb": (0, "-")}
+    # the variable set (as CI sets it) or a data_root given: it runs, and a wrong folder would fail there
+    monkeypatch.setenv("SEGLIB_CAMVID", str(tmp_path / "nowhere"))
+    assert run_notebooks.main(paths[1:] + ["--output-dir", str(tmp_path / "out")]) == 0
+    assert "skipped" not in capsys.readouterr().out
+    monkeypatch.delenv("SEGLIB_CAMVID")
+    layouts.make_camvid(tmp_path / "empty" / "camvid")  # the default folder
+    assert run_notebooks.skip_reason(tmp_path / "07.ipynb", {}) is None
 
 
 @pytest.mark.slow

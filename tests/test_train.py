@@ -2,12 +2,14 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from helpers import StripesDataset
 
 from seglib import evaluate, fit, load_checkpoint, load_model, predict, save_checkpoint, select_device
 from seglib.data import train_transform
+from seglib.metrics import image_metrics
 from seglib.models import create_model
 from seglib.seeding import derived_seed
 from seglib.train import FitConfig, device_settings, poly_lr
@@ -151,6 +153,21 @@ def test_evaluate_predicts_at_the_training_size_and_scores_at_the_labels_size(st
     assert set(seen) == {(48, 64)}
     with pytest.raises(ValueError, match="use 'train', 'native' or"):
         evaluate(model, val, native_resolution=True, size="full")
+
+
+def test_evaluate_per_image_gives_each_image_its_own_miou(stripes, tiny_unet):
+    model = tiny_unet()
+    fit(model, stripes(32), steps=5, lr=0.02, progress=False)
+    val = NativeStripes(3, image_size=(32, 32), seed=2)
+    for native in (True, False):
+        scored = evaluate(model, val, native_resolution=native, per_image=True, batch_size=2)
+        expected = []
+        for index in range(len(val)):
+            image, mask = val.load_native(index) if native else val[index]
+            pred = predict(model, image, size=(32, 32) if native else None)
+            expected.append(image_metrics(pred, torch.as_tensor(mask).long(), val.num_classes)["miou"])
+        np.testing.assert_allclose(scored["image_miou"], expected, rtol=1e-6)
+    assert "image_miou" not in evaluate(model, val)
 
 
 def test_cpu_variants_of_the_gpu_paths(stripes, tiny_unet):

@@ -6,12 +6,16 @@
 
 Executed copies go to ``--output-dir`` (``runs/latest`` by default, not committed).
 Each notebook ends by printing ``FINAL val mIoU: x.xxx``; the summary collects it.
-Exits non-zero when a notebook fails (the others still run).
+Exits non-zero when a notebook fails (the others still run).  A notebook whose lesson is a
+real dataset (its metadata ``seglib.dataset``, e.g. 07 and CamVid) is skipped with one line
+saying how to get the data when neither ``-p data_root`` nor ``$SEGLIB_<NAME>`` nor the
+default folder has it; when ``$SEGLIB_<NAME>`` is set it runs (and fails if the data is not there).
 """
 
 import argparse
 import ast
 import json
+import os
 import re
 import sys
 import time
@@ -41,6 +45,18 @@ def final_miou(notebook_path):
             for match in RESULT.finditer(text):
                 found = float(match.group(1))
     return found
+
+
+def skip_reason(notebook, parameters) -> str | None:
+    """Why ``notebook`` cannot run here: its real dataset is missing (and nothing claims it is
+    there: no ``data_root`` parameter, no ``$SEGLIB_<NAME>``), else None."""
+    from seglib.data import missing_dataset
+    from seglib.data.paths import environment_variable
+
+    name = json.loads(Path(notebook).read_text())["metadata"].get("seglib", {}).get("dataset")
+    if not name or parameters.get("data_root") or os.environ.get(environment_variable(name)):
+        return None
+    return missing_dataset(name)
 
 
 def run(notebook, output_dir, parameters, timeout):
@@ -75,6 +91,10 @@ def main(argv=None):
 
     rows, failed = [], False
     for notebook in notebooks:
+        if reason := skip_reason(notebook, parameters):
+            print(f"  {notebook.name}: skipped: {reason}", flush=True)
+            rows.append((notebook.name, 0, None, None))
+            continue
         seconds, miou, error = run(notebook, args.output_dir, parameters, args.timeout)
         failed |= error is not None
         rows.append((notebook.name, seconds, miou, error))

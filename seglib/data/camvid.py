@@ -29,6 +29,13 @@ HELD_OUT_DRIVE = "0006R0"  # 101 train frames, no val frame: the course's held-o
 SEGNET_WEIGHTS = (0.2595, 0.1826, 4.5640, 0.1417, 0.9051, 0.3826, 9.6446, 1.8418, 0.6823, 6.2478, 7.3614)
 
 
+def frame_of(name: str) -> tuple[str, int]:
+    """A CamVid file name (or stem) -> (drive, frame number): ``"0016E5_07959.png"`` ->
+    ``("0016E5", 7959)``, ``"0006R0_f02910"`` -> ``("0006R0", 2910)``; 30 frames a second."""
+    drive, _, frame = name.removesuffix(".png").partition("_")
+    return drive, int(frame.lstrip("f"))
+
+
 class CamVid(FileDataset):
     """CamVid, SegNet's 11 classes.  Splits: train, val, test, and ``held_out`` (the frames of
     ``held_out_drive``, which ``train`` then leaves out)."""

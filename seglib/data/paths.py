@@ -4,6 +4,9 @@ Every real dataset has a default folder ``data_home() / name``; ``data_home()`` 
 ``SEGLIB_DATA`` environment variable, or ``~/seglib-data``.  The data scripts download
 into the same place, so ``get_dataset("camvid", "train")`` finds what
 ``python data_scripts/get_data.py camvid`` fetched.
+
+A notebook whose lesson is one real dataset (07: CamVid) also reads ``SEGLIB_<NAME>``
+(``SEGLIB_CAMVID``): the folder of that dataset wherever it is (``environment_root``).
 """
 
 import os
@@ -31,6 +34,20 @@ def data_home() -> Path:
 def dataset_root(name: str, root=None) -> Path:
     """``root`` if given, else ``data_home() / name``."""
     return Path(root).expanduser() if root is not None else data_home() / name
+
+
+def environment_variable(name: str) -> str:
+    """``"SEGLIB_CAMVID"`` for ``"camvid"``: the variable that may name dataset ``name``'s folder."""
+    return f"SEGLIB_{name.upper()}"
+
+
+def environment_root(name: str, root=None) -> Path | None:
+    """``root`` if given, else the folder ``$SEGLIB_<NAME>`` names, else None (the loader's
+    default, ``data_home() / name``)."""
+    if root is not None:
+        return Path(root).expanduser()
+    value = os.environ.get(environment_variable(name))
+    return Path(value).expanduser() if value else None
 
 
 def get_data_command(name: str) -> str:

@@ -11,19 +11,21 @@ It never prints the solution, and imports no Jupyter or plotting package.
     check_confusion_matrix(confusion_matrix)
 
 One module per topic: ``metrics`` (notebook 00), ``upsampling`` (01), ``unet`` (02),
-``inception`` (03), ``dilation`` (04), ``context`` (05), ``leaderboard`` (06); ``checking``
+``inception`` (03), ``dilation`` (04), ``context`` (05), ``leaderboard`` (06), ``realdata``
+(07); ``checking``
 holds the machinery they share.
 """
 
-from . import context, dilation, inception, leaderboard, metrics, unet, upsampling
+from . import context, dilation, inception, leaderboard, metrics, realdata, unet, upsampling
 from .checking import Case, Mistake, run_check
 from .context import *  # noqa: F401,F403
 from .dilation import *  # noqa: F401,F403
 from .inception import *  # noqa: F401,F403
 from .leaderboard import *  # noqa: F401,F403
 from .metrics import *  # noqa: F401,F403
+from .realdata import *  # noqa: F401,F403
 from .unet import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 
-TOPICS = (metrics, upsampling, unet, inception, dilation, context, leaderboard)
+TOPICS = (metrics, upsampling, unet, inception, dilation, context, leaderboard, realdata)
 __all__ = ["Case", "Mistake", "run_check"] + [name for module in TOPICS for name in module.__all__]

@@ -37,8 +37,14 @@ def train_model(name: str, train_data, val_data, params: dict, evaluations: int 
     fit_options["callbacks"] = [*fit_options.get("callbacks", ()), *callbacks]
     seed_everything(params["seed"])  # the initial weights depend on the seed alone
     model = create_model(name, num_classes=train_data.num_classes, **options)
-    config = FitConfig(steps=params["steps"], max_minutes=params["max_minutes"], batch_size=params["batch_size"],
-                       lr=params["lr"], device=params["device"], seed=params["seed"],
-                       eval_every=max(1, params["steps"] // evaluations))
-    history = fit(model, train_data, val_data, config, **fit_options)
+    history = fit(model, train_data, val_data, fit_config(params, evaluations), **fit_options)
     return model, history
+
+
+def fit_config(params: dict, evaluations: int = 5) -> FitConfig:
+    """The ``FitConfig`` of the run parameters (steps, batch size, lr, device, seed, time
+    limit) with ``evaluations`` evaluations spread over the run: ``fit(model, train, val,
+    fit_config(params))`` trains a model built elsewhere (fine-tuning) under the same protocol."""
+    return FitConfig(steps=params["steps"], max_minutes=params["max_minutes"], batch_size=params["batch_size"],
+                     lr=params["lr"], device=params["device"], seed=params["seed"],
+                     eval_every=max(1, params["steps"] // evaluations))

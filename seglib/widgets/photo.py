@@ -77,7 +77,8 @@ class PhotoPredictor(StaticFallback):
         self.alpha.observe(self.refresh, "value")
         if example is None:
             example = getattr(dataset, "load_native", dataset.load)(0)[0]
-        self.show_photo(example, "example: " + (getattr(dataset, "name", "") or "the dataset") + " image 0")
+        where = " ".join(filter(None, (getattr(dataset, "name", ""), getattr(dataset, "split", ""))))
+        self.show_photo(example, f"example: {where} image 0".replace("  ", " "))
 
     def show_photo(self, rgb: np.ndarray, name: str) -> None:
         """Label ``rgb`` (uint8 (H, W, 3)) with the model and show it."""
