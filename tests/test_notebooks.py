@@ -159,7 +159,10 @@ def test_every_notebook_follows_the_conventions():
         assert "check_params(" in "".join(following["source"]), f"{path.name}: validate right after parameters"
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
         assert all(c["execution_count"] for c in code), f"{path.name}: commit it executed (nbval needs outputs)"
-        assert any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code)
+        checked = [c for c in code if "nbval-check-output" in c["metadata"].get("tags", [])]
+        assert checked, f"{path.name}: no cell tagged nbval-check-output"
+        assert not any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code), \
+            f"{path.name}: mark checked cells with the nbval-check-output tag, not a comment"
         assert path.stat().st_size < 2_000_000, f"{path.name} is over 2 MB"
         assert "widgets" not in nb["metadata"], f"{path.name}: strip the stored widget state"
         assert '"image/png"' in path.read_text(), f"{path.name}: committed without its figures"
