@@ -65,8 +65,9 @@ DILATED_BRANCHES = ((3, 3, 3), (4, 2, 3), (4, 1, 1))
 
 
 class DilatedSeparableBlock(nn.Module):
-    """The dilated U-Net's encoder block: three depthwise-separable branches at dilation
-    3, 2 and 1, each with stride 2, run on the same input and concatenated.
+    """The dilated U-Net's encoder block: three depthwise-separable branches, (kernel, dilation)
+    (3, 3), (4, 2) and (4, 1), windows of 7, 7 and 4 pixels, each with stride 2, run on the
+    same input and concatenated.
 
     ``(N, C, H, W) -> (N, 3 * out_channels, H/2, W/2)``."""
 
@@ -101,8 +102,11 @@ class SeparableUpBlock(nn.Module):
 
 
 class InceptionStack(nn.Module):
-    """The Inception-UNet's "stack": parallel branches with different receptive fields,
-    concatenated (Szegedy et al., "Going deeper with convolutions").
+    """The Inception-UNet's "stack": parallel branches with different kernel shapes on the same
+    input, concatenated.  The idea is GoogLeNet's Inception module (Szegedy et al., "Going
+    deeper with convolutions", 2015), which also has 1x1 and pooling branches; the factorised
+    3x1 / 1x3 kernels come from Inception-v3 (Szegedy et al., 2016).  The widest window is
+    5x5, what two stacked 3x3 convolutions see.
 
     ``branches=4``: a 5x5 conv, and a 3x3 conv followed by a 3x3, a 3x1 and a 1x3 conv,
     giving ``4 * filters`` channels; ``branches=2``: a 5x5 conv and two 3x3 convs in a

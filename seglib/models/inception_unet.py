@@ -1,10 +1,13 @@
-"""Inception-UNet ("SegCeption"): a U-Net whose levels are Inception-style multi-branch stacks.
+"""Inception-UNet (a student project's name for it was "SegCeption"): a U-Net whose levels are
+Inception-style multi-branch stacks.
 
 The module idea is from Szegedy et al., "Going deeper with convolutions" (CVPR 2015,
 arXiv:1409.4842): run convolutions of different sizes side by side on the same input and
-concatenate them.  At one level of a U-Net, a 5x5 branch next to a 3x3 -> 3x3 (or 3x3 ->
-3x1 / 1x3) branch sees windows of several sizes at once, which widens the receptive field of
-the level without downsampling further.  Each stack is followed by a 1x1 "reduction" back to
+concatenate them; the 3x1 / 1x3 factorisation is Inception-v3's (Szegedy et al., CVPR 2016).
+At one level of a U-Net, a 5x5 branch next to a 3x3 -> 3x3 (or 3x3 -> 3x1 / 1x3) branch looks
+at windows of several shapes at once; the widest, 5x5, is what a plain level's two 3x3
+convolutions see, so the level mixes shapes rather than seeing further.  Each stack is
+followed by a 1x1 "reduction" back to
 ``filters`` channels; the skips are ADDED to the decoder's features (residual style) instead
 of concatenated, so the decoder stays as narrow as the encoder.
 """
