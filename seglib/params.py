@@ -1,11 +1,15 @@
 """The course's run parameters, shared by the notebooks, the command line and the benchmarks.
 
 ``dataset``, ``data_root``, ``image_size`` (height, width), ``batch_size``, ``steps``,
-``max_minutes``, ``lr``, ``device``, ``seed``, and ``model`` in the model notebooks.
+``max_minutes``, ``lr``, ``device``, ``seed``, and in the model notebooks ``model`` and
+``model_options``: ``create_model`` options keyed by model name, e.g. ``{"deeplabv3plus":
+{"backbone": "resnet50"}}`` (``train_model`` applies them to that model).
 ``check_params`` validates them all at once, so a bad value stops a run at its first cell
 with one message that names every problem and what to use instead.
 """
 
+import inspect
+import json
 import numbers
 import re
 from collections.abc import Sequence
@@ -13,7 +17,7 @@ from collections.abc import Sequence
 from . import models
 from .data import list_datasets
 from .data.base import check_image_size
-from .models import list_models, size_error
+from .models import MODELS, list_models, size_error
 
 DEVICE_NAME = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 SIZE_TEXT = re.compile(r"^\s*[(\[]?\s*(\d+)\s*[,x]\s*(\d+)\s*[)\]]?\s*$")
@@ -27,13 +31,64 @@ def parse_size(image_size):
     return (int(match[1]), int(match[2])) if match else image_size
 
 
+def parse_options(model_options):
+    """``model_options`` as a dict: None -> ``{}``; JSON text (papermill's ``-p`` passes text) is
+    parsed; anything else is returned unchanged (and checked by ``model_options_problems``)."""
+    if model_options is None:
+        return {}
+    if isinstance(model_options, str):
+        try:
+            return json.loads(model_options)
+        except json.JSONDecodeError:
+            return model_options
+    return model_options
+
+
+def option_names(model_class) -> list[str]:
+    """The keyword options a model class takes, following ``**options`` up to its base class
+    (``FCN8s(num_classes, in_channels, **options)`` passes them on to ``FCN``)."""
+    names = []
+    for cls in model_class.__mro__:
+        if "__init__" not in vars(cls):
+            continue
+        parameters = inspect.signature(cls.__init__).parameters.values()
+        names += [p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                  and p.name not in ("self", "num_classes") and p.name not in names]
+        if not any(p.kind == p.VAR_KEYWORD for p in parameters):
+            break
+    return names
+
+
+def model_options_problems(model_options) -> list[str]:
+    """What is wrong with ``model_options``: it must map model names to dicts of options that
+    the model's constructor takes (``num_classes`` is the dataset's)."""
+    if not isinstance(model_options, dict):
+        return [f"model_options must be a dict keyed by model name, e.g. "
+                f"{{'deeplabv3plus': {{'backbone': 'resnet50'}}}}, got {model_options!r}"]
+    problems = []
+    for name, options in model_options.items():
+        if name not in MODELS:
+            problems.append(f"model_options has options for {name!r}, which is not a model; valid names: "
+                            f"{', '.join(list_models())} (the options are keyed by model name)")
+        elif not isinstance(options, dict):
+            problems.append(f"model_options[{name!r}] must be a dict of create_model options, got {options!r}")
+        else:
+            accepted = option_names(MODELS[name])
+            unknown = [key for key in options if key not in accepted]
+            if unknown:
+                problems.append(f"model_options[{name!r}]: {name} does not take {', '.join(map(repr, unknown))}; "
+                                f"it takes {', '.join(accepted)} (num_classes comes from the dataset)")
+    return problems
+
+
 def is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def check_params(*, dataset: str, data_root: str | None = None, image_size: Sequence[int] | str,
                  batch_size: int, steps: int, max_minutes: float | None = None, lr: float, device: str = "auto",
-                 seed: int = 0, model: str | None = None, size_divisor: int | None = None) -> dict:
+                 seed: int = 0, model: str | None = None, size_divisor: int | None = None,
+                 model_options: dict | str | None = None) -> dict:
     """Validate the run parameters; raise one ValueError listing every bad value and what to use.
 
     ``image_size`` must suit ``model`` (``seglib.models.size_divisor``); ``size_divisor``
@@ -70,7 +125,10 @@ def check_params(*, dataset: str, data_root: str | None = None, image_size: Sequ
         problems.append(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
     if not is_int(seed):
         problems.append(f"seed must be an integer, got {seed!r}")
+    model_options = parse_options(model_options)
+    problems += model_options_problems(model_options)
     if problems:
         raise ValueError("bad parameter(s):\n  - " + "\n  - ".join(problems))
     return dict(dataset=dataset, data_root=data_root, image_size=tuple(image_size), batch_size=batch_size,
-                steps=steps, max_minutes=max_minutes, lr=lr, device=device, seed=seed, model=model)
+                steps=steps, max_minutes=max_minutes, lr=lr, device=device, seed=seed, model=model,
+                model_options=model_options)

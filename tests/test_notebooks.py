@@ -9,6 +9,7 @@ exit status on a failing notebook are checked without a kernel.
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -39,11 +40,13 @@ def summary_rows(out):
 
 
 @pytest.mark.slow
-def test_runner_executes_notebooks_with_tiny_parameters(tmp_path, capsys):
+def test_runner_executes_notebooks_with_tiny_parameters(tmp_path, capfd):
     args = [arg for name, value in TINY.items() for arg in ("-p", name, repr(value))]
     notebooks = [str(ROOT / "notebooks" / name) for name in CHEAPEST]
     assert run_notebooks.main(notebooks + args + ["--output-dir", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
+    out, err = capfd.readouterr()  # the kernels' output too
+    assert "without encryption" not in out + err  # ipykernel's start-up warning is not printed
+    assert re.search(r"03_inception_unet.ipynb: +100%.*cell", out)  # a progress bar per notebook
     assert f"running 2 notebook(s) into {tmp_path} with {TINY}" in out
     rows = summary_rows(out)
     assert list(rows) == CHEAPEST
@@ -157,6 +160,9 @@ def test_every_notebook_follows_the_conventions():
             assert name in inferred, f"{path.name}: parameter {name} missing or not parseable by papermill"
         following = nb["cells"][nb["cells"].index(tagged[0]) + 1]
         assert "check_params(" in "".join(following["source"]), f"{path.name}: validate right after parameters"
+        if not path.name.startswith("00_"):  # every model notebook takes create_model options by model name
+            assert "model_options" in inferred, f"{path.name}: parameter model_options missing"
+            assert "model_options=model_options" in "".join(following["source"]), f"{path.name}: check model_options"
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
         assert all(c["execution_count"] for c in code), f"{path.name}: commit it executed (nbval needs outputs)"
         checked = [c for c in code if "nbval-check-output" in c["metadata"].get("tags", [])]

@@ -91,3 +91,35 @@ def test_the_recipe_attaches_only_the_callbacks_it_is_given(stripes, monkeypatch
     params = check_params(**{**GOOD, "image_size": (32, 32), "batch_size": 4, "steps": 4})
     recipe.train_model("unet", stripes(8), None, params, base_channels=4, depth=3)
     assert seen["callbacks"] == []  # the command line's runs draw nothing
+
+
+def test_model_options_are_checked_by_model_name_and_reach_the_model(stripes):
+    from seglib.train.recipe import train_model
+
+    text = '{"unet": {"base_channels": 4, "depth": 3}}'  # what papermill's -p passes: text
+    params = check_params(**{**GOOD, "image_size": (32, 32), "batch_size": 4, "steps": 1}, model_options=text)
+    assert params["model_options"] == {"unet": {"base_channels": 4, "depth": 3}}
+    assert check_params(**GOOD)["model_options"] == {}
+    data = stripes(length=4, image_size=(32, 32))
+    model, _ = train_model("unet", data, None, params)
+    assert model.config["base_channels"] == 4 and model.config["depth"] == 3
+    wider, _ = train_model("unet", data, None, params, base_channels=8)  # an explicit option wins
+    assert wider.config["base_channels"] == 8 and wider.config["depth"] == 3
+    fcn, _ = train_model("fcn8s", stripes(length=4, image_size=(32, 32)), None,
+                         {**params, "model_options": {"fcn8s": {"learn_upsampling": False}}})
+    assert fcn.config["learn_upsampling"] is False
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"unett": {}}, "model_options has options for 'unett', which is not a model; valid names: deeplabv3"),
+    ({"unet": {"backbne": "vgg16"}}, "model_options['unet']: unet does not take 'backbne'; it takes in_channels, "
+                                     "base_channels, depth, batch_norm, backbone, pretrained"),
+    ({"fcn8s": {"bakcbone": "vgg16"}}, "fcn8s does not take 'bakcbone'; it takes in_channels, stride, backbone"),
+    ({"unet": 3}, "model_options['unet'] must be a dict of create_model options"),
+    ("{'unet': {}", "model_options must be a dict keyed by model name"),
+    ({"unet": {"num_classes": 3}}, "num_classes comes from the dataset"),
+])
+def test_a_bad_model_option_is_named_with_what_the_model_takes(options, message):
+    with pytest.raises(ValueError, match="bad parameter") as error:
+        check_params(**GOOD, model_options=options)
+    assert message in str(error.value)

@@ -25,6 +25,9 @@ import papermill
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = re.compile(r"FINAL val mIoU: ([0-9.]+|nan)")
+# ipykernel warns at every start that its local TCP sockets are not encrypted; the kernels
+# papermill starts here listen on 127.0.0.1 only, so only errors are worth printing.
+QUIET_KERNEL = ["--log-level=ERROR"]
 
 
 def parse_value(text):
@@ -59,6 +62,12 @@ def skip_reason(notebook, parameters) -> str | None:
     return missing_dataset(name)
 
 
+def progress_bar(notebook) -> dict:
+    """papermill's progress bar (tqdm) over the notebook's cells, named after it, on stdout:
+    a long notebook shows which cell it is at."""
+    return {"desc": Path(notebook).name, "file": sys.stdout, "mininterval": 1.0, "dynamic_ncols": True}
+
+
 def run(notebook, output_dir, parameters, timeout):
     """Execute one notebook; returns (seconds, final mIoU or None, error or None)."""
     output = Path(output_dir) / Path(notebook).name
@@ -67,7 +76,8 @@ def run(notebook, output_dir, parameters, timeout):
     try:
         papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
                                    cwd=str(Path(notebook).parent), execution_timeout=timeout,
-                                   progress_bar=False)
+                                   progress_bar=progress_bar(notebook),
+                                   extra_arguments=QUIET_KERNEL)
     except Exception as exc:  # report and go on with the next notebook
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
     seconds = time.perf_counter() - start

@@ -28,13 +28,14 @@ def load_data(dataset: str, data_root: str | None = None, image_size: tuple[int,
 def train_model(name: str, train_data, val_data, params: dict, evaluations: int = 5,
                 fit_options: dict | None = None, callbacks: Sequence[Callable[[History], None]] = (),
                 **options) -> tuple[nn.Module, History]:
-    """Build model ``name`` (``options`` go to ``create_model``) right after seeding with
-    ``params["seed"]``, and ``fit`` it with the run parameters (steps, batch size, lr, device,
-    time limit), ``evaluations`` evaluations spread over the run, the ``callbacks`` and
-    ``fit_options`` (any ``FitConfig`` field, e.g. ``{"loss": "dice"}``).
-    Returns ``(model, history)``."""
+    """Build model ``name`` right after seeding with ``params["seed"]``, and ``fit`` it with the
+    run parameters (steps, batch size, lr, device, time limit), ``evaluations`` evaluations
+    spread over the run, the ``callbacks`` and ``fit_options`` (any ``FitConfig`` field, e.g.
+    ``{"loss": "dice"}``).  ``create_model`` gets ``params["model_options"][name]`` (the run's
+    options for this model, if any) updated with ``options``.  Returns ``(model, history)``."""
     fit_options = dict(fit_options or {})
     fit_options["callbacks"] = [*fit_options.get("callbacks", ()), *callbacks]
+    options = {**(params.get("model_options") or {}).get(name, {}), **options}
     seed_everything(params["seed"])  # the initial weights depend on the seed alone
     model = create_model(name, num_classes=train_data.num_classes, **options)
     history = fit(model, train_data, val_data, fit_config(params, evaluations), **fit_options)
