@@ -123,7 +123,7 @@ def test_runner_skips_a_real_data_notebook_whose_data_is_missing(tmp_path, monke
     assert run_notebooks.main(paths + ["--output-dir", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "07.ipynb: skipped: CamVid not found; get it with python data_scripts/get_data.py camvid" in out
-    assert summary_rows(out) == {"a.ipynb": (0, "0.500"), "07.ipynb": (0, "-")}
+    assert summary_rows(out) == {"a.ipynb": (0, "0.500"), "07.ipynb": (0, "skipped")}
     # the variable set (as CI sets it) or a data_root given: it runs, and a wrong folder would fail there
     monkeypatch.setenv("SEGLIB_CAMVID", str(tmp_path / "nowhere"))
     assert run_notebooks.main(paths[1:] + ["--output-dir", str(tmp_path / "out")]) == 0

@@ -56,7 +56,10 @@ def skip_reason(notebook, parameters) -> str | None:
     from seglib.data import missing_dataset
     from seglib.data.paths import environment_variable
 
-    name = json.loads(Path(notebook).read_text())["metadata"].get("seglib", {}).get("dataset")
+    try:
+        name = json.loads(Path(notebook).read_text())["metadata"].get("seglib", {}).get("dataset")
+    except (OSError, ValueError, KeyError):  # unreadable: papermill will say what is wrong with it
+        return None
     if not name or parameters.get("data_root") or os.environ.get(environment_variable(name)):
         return None
     return missing_dataset(name)
@@ -103,7 +106,7 @@ def main(argv=None):
     for notebook in notebooks:
         if reason := skip_reason(notebook, parameters):
             print(f"  {notebook.name}: skipped: {reason}", flush=True)
-            rows.append((notebook.name, 0, None, None))
+            rows.append((notebook.name, 0, "skipped", None))
             continue
         seconds, miou, error = run(notebook, args.output_dir, parameters, args.timeout)
         failed |= error is not None
@@ -114,7 +117,7 @@ def main(argv=None):
     width = max(len(name) for name, *_ in rows)
     print(f"\n{'notebook':<{width}}  {'seconds':>7}  {'final val mIoU':>14}")
     for name, seconds, miou, error in rows:
-        shown = "FAILED" if error else ("-" if miou is None else f"{miou:.3f}")
+        shown = "FAILED" if error else ("-" if miou is None else miou if isinstance(miou, str) else f"{miou:.3f}")
         print(f"{name:<{width}}  {seconds:7.0f}  {shown:>14}")
     return 1 if failed else 0
 
