@@ -46,6 +46,19 @@ WRONG_ANSWER = ("import torch; confusion_matrix = lambda pred, target, num_class
                 "minlength=num_classes ** 2).reshape(num_classes, num_classes)")
 
 
+# Run in the page before clicking an upload button: its click on a file input shows the input
+# in the page (id seglib-file-input) instead of opening the browser's file dialog.
+EXPOSE_FILE_INPUT = """
+const click = HTMLInputElement.prototype.click;
+HTMLInputElement.prototype.click = function () {
+    if (this.type !== "file") { return click.call(this); }
+    this.id = "seglib-file-input";
+    this.style.display = "block";
+    document.body.appendChild(this);
+};
+"""
+
+
 @pytest.fixture
 def artifacts():
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
@@ -184,9 +197,16 @@ def test_moving_the_slider_redraws_the_widget_in_jupyterlab(server, driver, arti
     rgb = np.zeros((150, 200, 3), np.uint8)
     rgb[:75], rgb[75:, :, 1] = (90, 140, 230), 200  # a sky-blue top, a green bottom
     assert cv2.imwrite(str(photo), rgb[..., ::-1])
-    file_input = wait_for(driver, "the upload button's file input", lambda d: photo_cell.find_elements(
-        By.CSS_SELECTOR, "input[type=file]"), timeout=10)[0]
-    file_input.send_keys(str(photo))  # what choosing the file in the dialog does
+    # The upload button clicks a file input that is not in the page (the browser's file dialog
+    # opens instead, which WebDriver cannot use): put that input into the page when it is
+    # clicked, then choose the file in it, as the dialog would.
+    driver.execute_script(EXPOSE_FILE_INPUT)
+    button = photo_cell.find_element(By.CSS_SELECTOR, ".widget-upload")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    file_input = wait_for(driver, "the upload button's file input", lambda d: d.find_elements(
+        By.ID, "seglib-file-input"), timeout=10)[0]
+    file_input.send_keys(str(photo))
     wait_for(driver, "the photo predictor to show the uploaded photo",
              lambda d: photo_image.get_attribute("src") != before_src and "my-street.png: 200x150 pixels"
              in photo_cell.text, timeout=30)
@@ -199,9 +219,10 @@ def test_a_student_s_wrong_answer_gets_its_diagnosis_in_jupyterlab(student_serve
     # Run All goes on past the unsolved exercises (their cells are tagged raises-exception): the
     # last cell prints the final mIoU, and the first check says its exercise is not written yet.
     open_and_run_all(driver, student_server.url(f"lab/tree/{STUDENT_NOTEBOOK.name}"))
-    last = driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[-1]
-    wait_for(driver, "Run All to reach the last cell", lambda d: "FINAL val mIoU" in last.get_attribute(
-        "textContent"), timeout=180)
+    # JupyterLab renders only the cells near the view (and follows the running cell): look for
+    # the last cell anew at each try rather than keep the one rendered last at the start.
+    wait_for(driver, "Run All to reach the last cell", lambda d: "FINAL val mIoU" in d.find_elements(
+        By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")[-1].get_attribute("textContent"), timeout=180)
     wait_for(driver, "the kernel to be idle after Run All", kernel_idle, timeout=60)
     driver.save_screenshot(str(artifacts / "4-run-all.png"))
     exercise = wait_for(driver, "the first exercise's cell", lambda d: [
