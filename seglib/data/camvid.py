@@ -14,6 +14,8 @@ drive's frames out (101 of 367) and the ``held_out`` split is those frames.  Fil
 with their drive: ``0001TP``, ``0006R0``, ``0016E5``, ``Seq05VD``.
 """
 
+from pathlib import Path
+
 from .files import read_index_label
 from .folder import FileDataset
 from .labels import apply_lut, make_lut
@@ -50,7 +52,8 @@ class CamVid(FileDataset):
   test/<name>.png    testannot/<name>.png    (233 pairs)"""
     lut = make_lut({**{k: k for k in range(len(CLASSES))}, VOID: 255})
 
-    def __init__(self, split: str, root=None, held_out_drive: str | None = None, **options):
+    def __init__(self, split: str, root: str | Path | None = None, held_out_drive: str | None = None,
+                 **options):
         if split == "held_out" and not held_out_drive:
             raise ValueError(f"the held_out split needs held_out_drive=, e.g. held_out_drive={HELD_OUT_DRIVE!r} "
                              "(the drive that the train split then leaves out)")
