@@ -6,27 +6,21 @@ plain ``make test`` runs everything (CI does).  A notebook whose lesson is a rea
 not have it; where ``$SEGLIB_<NAME>`` is set (CI sets ``SEGLIB_CAMVID``) it always runs, so
 data missing there fails loudly."""
 
-import functools
-import json
-import os
+import sys
+from pathlib import Path
 
 import pytest
 
-
-@functools.cache
-def missing_data(notebook) -> str | None:
-    from seglib.data import missing_dataset
-    from seglib.data.paths import environment_variable
-
-    name = json.loads(notebook.read_text())["metadata"].get("seglib", {}).get("dataset")
-    if not name or os.environ.get(environment_variable(name)):
-        return None
-    return missing_dataset(name)
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
+from run_notebooks import skip_reason  # noqa: E402  (the rule make run follows: one place)
 
 
 def pytest_collection_modifyitems(items):
+    reasons = {}
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
-            if reason := missing_data(item.path):
-                item.add_marker(pytest.mark.skip(reason=reason))
+            if item.path not in reasons:
+                reasons[item.path] = skip_reason(item.path, {})
+            if reasons[item.path]:
+                item.add_marker(pytest.mark.skip(reason=reasons[item.path]))
