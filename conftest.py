@@ -4,15 +4,25 @@ So ``make test-fast`` (``pytest tests -m "not slow"``) gives the quick unit test
 plain ``make test`` runs everything (CI does).  A notebook whose lesson is a real dataset
 (07: CamVid) is skipped, with the line that says how to get the data, on a machine that does
 not have it; where ``$SEGLIB_<NAME>`` is set (CI sets ``SEGLIB_CAMVID``) it always runs, so
-data missing there fails loudly."""
+data missing there fails loudly.
 
+The suite trains with a training cache of its own, a fresh folder per session (set before
+any notebook kernel starts, so they share it): what one test or notebook trained, a later one
+with the same recipe loads, and nothing from outside the session is ever read."""
+
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
 from run_notebooks import skip_reason  # noqa: E402  (the rule make run follows: one place)
+
+
+def pytest_configure(config):
+    os.environ["SEGLIB_TRAINING_CACHE"] = tempfile.mkdtemp(prefix="seglib-training-cache-")
 
 
 def pytest_collection_modifyitems(items):

@@ -29,16 +29,18 @@ def setup(seed: int = 0, device: str = "auto", threads: int = 2) -> torch.device
 
 
 def train_model(name: str, train_data, val_data, params: dict, evaluations: int = 5, fit_options=None,
-                curves: bool = True, **options):
+                curves: bool = True, curve_items: int | None = 50, **options):
     """``seglib.train.recipe.train_model`` with the notebooks' live training curves: with
     ``curves=True`` a ``viz.LiveCurves`` figure updates after each of the ``evaluations``
-    (outside a notebook it draws nothing).  Returns ``(model, history)``."""
+    (outside a notebook it draws nothing).  The evaluations before the last score the first
+    ``curve_items`` val images, a cheap curve; the last scores them all.  Returns ``(model, history)``."""
     callbacks = ()
     if curves:
         from .viz import LiveCurves
 
         callbacks = (LiveCurves(title=name),)
-    return recipe.train_model(name, train_data, val_data, params, evaluations, fit_options, callbacks, **options)
+    return recipe.train_model(name, train_data, val_data, params, evaluations, fit_options, callbacks,
+                              curve_items, **options)
 
 
 def iou_table(results: dict, classes) -> str:

@@ -52,7 +52,7 @@ def test_train_model_follows_the_notebook_parameters(stripes):
     params = check_params(**{**GOOD, "image_size": (32, 32), "batch_size": 4, "steps": 4, "seed": 3})
     data = stripes(length=8, image_size=(32, 32))
     model, history = train_model("unet", data, data, params, base_channels=4, depth=3)
-    again, history_again = train_model("unet", data, data, params, base_channels=4, depth=3)
+    again, history_again = train_model("unet", data, data, params, base_channels=4, depth=3, cache=False)
     assert model.config["base_channels"] == 4 and history.last["step"] == 4 and len(history) == 4  # 5 evaluations max
     assert history.last["miou"] == history_again.last["miou"]  # the same seed, the same run
     table = iou_table({"a": history.last, "b": {**history.last, "iou": np.array([np.nan, 0.5, 1.0])}}, data.classes)
@@ -83,13 +83,13 @@ def test_the_recipe_attaches_only_the_callbacks_it_is_given(stripes, monkeypatch
 
     seen = {}
 
-    def spy(model, train, val, config, **options):
-        seen["callbacks"] = options["callbacks"]
+    def spy(model, train, val, config):
+        seen["callbacks"] = config.callbacks
         return recipe.History()
 
     monkeypatch.setattr(recipe, "fit", spy)
     params = check_params(**{**GOOD, "image_size": (32, 32), "batch_size": 4, "steps": 4})
-    recipe.train_model("unet", stripes(8), None, params, base_channels=4, depth=3)
+    recipe.train_model("unet", stripes(8), None, params, base_channels=4, depth=3, cache=False)  # not stored
     assert seen["callbacks"] == []  # the command line's runs draw nothing
 
 
@@ -123,3 +123,13 @@ def test_a_bad_model_option_is_named_with_what_the_model_takes(options, message)
     with pytest.raises(ValueError, match="bad parameter") as error:
         check_params(**GOOD, model_options=options)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize("options", [
+    {"unet": {"skips": False}},
+    {"fcn8s": {"learn_final_upsampling": False}},
+    {"fcn32s": {"learn_final_upsampling": False, "learn_upsampling": True}},  # through FCN32s's **options
+    {"inception_unet": {"skip_mode": "concat"}},
+])
+def test_the_ablation_options_are_model_options(options):
+    assert check_params(**GOOD, model_options=options)["model_options"] == options

@@ -80,6 +80,9 @@ class FitConfig:
     # evaluation, reproducibility, saving
     eval_every: int | None = None
     """Evaluate on the val data every this many steps (default: once per epoch) and at the end."""
+    eval_items: int | None = None
+    """Score only the first this many val items at the evaluations before the last (a cheaper
+    training curve; the record's ``val_items`` says how many); the last evaluation scores all."""
     seed: int = 0
     """Seed of the data order, the augmentation and the model's own randomness (dropout)."""
     checkpoint: str | Path | None = None

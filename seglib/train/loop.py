@@ -71,7 +71,8 @@ def fit(model: nn.Module, train_data: Dataset, val_data: Dataset | None = None, 
                 timed_out = deadline is not None and any_rank(time.perf_counter() > deadline, device)
                 step = training.step
                 if step % schedule.eval_every == 0 or step == schedule.total_steps or timed_out:
-                    record = evaluate_and_record(training, val_data, window, time.perf_counter() - start)
+                    record = evaluate_and_record(training, val_data, window, time.perf_counter() - start,
+                                                 final=step == schedule.total_steps or timed_out)
                     bar.set_postfix(loss=f"{record['train_loss']:.3f}", miou=f"{record.get('miou', math.nan):.3f}")
                     if config.checkpoint:
                         save(training, config.checkpoint)
@@ -214,9 +215,10 @@ class LossWindow:
         self.total, self.count = self.total + loss, self.count + 1
 
 
-def evaluate_and_record(training: Training, val_data, window: LossWindow, seconds: float) -> dict:
+def evaluate_and_record(training: Training, val_data, window: LossWindow, seconds: float, final: bool = True) -> dict:
     """Append a record to the history: the window's mean training loss over all processes, the
-    learning rate, the speed and, with ``val_data``, the val metrics.  A loss that is not finite
+    learning rate, the speed and, with ``val_data``, the val metrics (before the ``final``
+    record, on the first ``eval_items`` items when the config says so).  A loss that is not finite
     stops the run with an error that says what to do."""
     schedule, step = training.schedule, training.step
     mean_loss = float(all_reduce_sum(window.total)) / (window.count * world_size())  # one sync per window
@@ -226,9 +228,11 @@ def evaluate_and_record(training: Training, val_data, window: LossWindow, second
               "train_loss": mean_loss, "seconds": seconds,
               "images_per_s": window.count * schedule.global_batch / (time.perf_counter() - window.start)}
     if val_data is not None:
+        limit = None if final else training.config.eval_items
         metrics = evaluate(training.model, val_data, batch_size=2 * training.config.batch_size,
-                           device=training.device)
+                           device=training.device, limit=limit)
         record.update({k: metrics[k] for k in ("miou", "pixel_acc", "mean_acc", "fwiou")})
+        record["val_items"] = len(val_data) if limit is None else min(limit, len(val_data))
         record["iou"] = metrics["iou"].tolist()
     training.history.records.append(record)
     return record

@@ -1,15 +1,20 @@
 """The course's training recipe: the data a run uses, and one model built from the seed and
 trained with the shared run parameters (``seglib.params``).  The notebooks and the command
-line train through it, so "the same protocol" means the same code."""
+line train through it, so "the same protocol" means the same code, and a model trained
+once with a recipe is loaded from the training cache (``cache.py``) the next time any
+notebook asks for that same recipe."""
 
 from collections.abc import Callable, Sequence
 
 from torch import nn
 
 from ..data import get_dataset
+from ..device import select_device
+from ..distributed import world_size
 from ..models import create_model
 from ..seeding import seed_everything
-from .config import FitConfig
+from .cache import TrainingCache, cached_fit, default_cache_folder, recipe_key
+from .config import FitConfig, device_settings
 from .history import History
 from .loop import fit
 
@@ -27,18 +32,27 @@ def load_data(dataset: str, data_root: str | None = None, image_size: tuple[int,
 
 def train_model(name: str, train_data, val_data, params: dict, evaluations: int = 5,
                 fit_options: dict | None = None, callbacks: Sequence[Callable[[History], None]] = (),
-                **options) -> tuple[nn.Module, History]:
+                curve_items: int | None = None, cache: bool = True, **options) -> tuple[nn.Module, History]:
     """Build model ``name`` right after seeding with ``params["seed"]``, and ``fit`` it with the
     run parameters (steps, batch size, lr, device, time limit), ``evaluations`` evaluations
-    spread over the run, the ``callbacks`` and ``fit_options`` (any ``FitConfig`` field, e.g.
-    ``{"loss": "dice"}``).  ``create_model`` gets ``params["model_options"][name]`` (the run's
-    options for this model, if any) updated with ``options``.  Returns ``(model, history)``."""
+    spread over the run (all but the last on the first ``curve_items`` val items, when given),
+    the ``callbacks`` and ``fit_options`` (any ``FitConfig`` field, e.g. ``{"loss": "dice"}``).
+    ``create_model`` gets ``params["model_options"][name]`` (the run's options for this model,
+    if any) updated with ``options``.  With ``cache`` a run whose whole recipe was trained
+    before loads that result from the training cache (``seglib.train.cache``) instead of
+    training again.  Returns ``(model, history)``."""
     fit_options = dict(fit_options or {})
     fit_options["callbacks"] = [*fit_options.get("callbacks", ()), *callbacks]
     options = {**(params.get("model_options") or {}).get(name, {}), **options}
+    config = fit_config(params, evaluations).with_options(eval_items=curve_items, **fit_options)
+    device = select_device(config.device)
+    folder = default_cache_folder() if cache and world_size() == 1 else None
+    key = folder and recipe_key(name, options, train_data, val_data, config, evaluations, device)
     seed_everything(params["seed"])  # the initial weights depend on the seed alone
     model = create_model(name, num_classes=train_data.num_classes, **options)
-    history = fit(model, train_data, val_data, fit_config(params, evaluations), **fit_options)
+    history = cached_fit(lambda: fit(model, train_data, val_data, config), model, key,
+                         folder and TrainingCache(folder), device, config.callbacks,
+                         channels_last=device_settings(config, device).channels_last)
     return model, history
 
 
