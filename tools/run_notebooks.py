@@ -10,6 +10,12 @@ Exits non-zero when a notebook fails (the others still run).  A notebook whose l
 real dataset (its metadata ``seglib.dataset``, e.g. 07 and CamVid) is skipped with one line
 saying how to get the data when neither ``-p data_root`` nor ``$SEGLIB_<NAME>`` nor the
 default folder has it; when ``$SEGLIB_<NAME>`` is set it runs (and fails if the data is not there).
+
+The notebooks share a training cache (``seglib.train.cache``) in ``--training-cache``
+(``runs/cache`` by default, git-ignored; ``$SEGLIB_TRAINING_CACHE`` when set): a model trained
+with the same recipe by an earlier notebook (06 compares the models 01-05 trained) or an
+earlier run is loaded, not trained again.  ``--fresh-cache`` empties it first, so the times
+printed are those of a first run.
 """
 
 import argparse
@@ -17,6 +23,7 @@ import ast
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -94,7 +101,14 @@ def main(argv=None):
                         help="a parameter for every notebook, as with papermill -p")
     parser.add_argument("--output-dir", default=str(ROOT / "runs" / "latest"))
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    parser.add_argument("--training-cache",
+                        default=os.environ.get("SEGLIB_TRAINING_CACHE", str(ROOT / "runs" / "cache")),
+                        help="the folder of trained models the notebooks share ('off': train everything)")
+    parser.add_argument("--fresh-cache", action="store_true", help="empty the training cache first")
     args = parser.parse_args(argv)
+    if args.fresh_cache and args.training_cache != "off":
+        shutil.rmtree(args.training_cache, ignore_errors=True)
+    os.environ["SEGLIB_TRAINING_CACHE"] = args.training_cache  # the kernels papermill starts inherit it
 
     notebooks = [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     parameters = {name: parse_value(value) for name, value in args.parameter}
