@@ -12,6 +12,7 @@ import torch
 import torchvision
 
 from seglib.models import count_parameters, create_model
+from seglib.models.deeplab import suited_rates, useful_rates
 from seglib.models.resnet import AuxHead, build_encoder
 
 MODELS = ("deeplabv3", "deeplabv3plus", "pspnet")
@@ -140,6 +141,25 @@ def test_aspp_rates_follow_output_stride(output_stride, rates):
 def test_resnet50_rates(v3_resnet50, v3plus_resnet50):
     assert aspp_dilations(v3_resnet50.classifier[0]) == [12, 24, 36]
     assert aspp_dilations(v3plus_resnet50.classifier.aspp) == [6, 12, 18]
+
+
+@pytest.mark.parametrize("image_size, output_stride, rates", [
+    ((513, 513), 16, (6, 12, 18)),  # the paper's crops: a 33x33 map
+    ((513, 513), 8, (12, 24, 35)),  # a 65x65 map: the paper doubles to (12, 24, 36)
+    ((96, 128), 16, (1, 2, 3)),  # a 6x8 map
+    ((96, 128), 8, (2, 4, 7)),  # a 12x16 map
+    ((100, 130), 16, (1, 3, 4)),  # a 7x9 map: the encoder rounds up
+])
+def test_suited_rates_scale_the_paper_s_rates_to_the_feature_map(image_size, output_stride, rates):
+    assert suited_rates(image_size, output_stride) == rates
+    encoder = build_encoder("compact", output_stride, base_channels=4).eval()
+    with torch.no_grad():
+        feature_size = tuple(encoder(torch.zeros(1, 3, *image_size))["out"].shape[-2:])
+    side = min(feature_size)  # the map the encoder really produces
+    assert rates == tuple(max(1, round(r * side / 33)) for r in (6, 12, 18))
+    assert useful_rates(rates, feature_size) == rates  # every suited rate sees past its centre tap
+    model = create_model("deeplabv3", num_classes=3, output_stride=output_stride, rates=rates, base_channels=4)
+    assert aspp_dilations(model.classifier[0]) == list(rates)  # how to use them
 
 
 # ---------------------------------------------------------------- what each head reads

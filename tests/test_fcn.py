@@ -73,6 +73,53 @@ def test_upsampling_is_initialised_bilinear(name):
     assert not any(m.weight.requires_grad for m in frozen.modules() if isinstance(m, BilinearUpsample))
 
 
+def upsampling_flags(model) -> dict[str, bool]:
+    """``requires_grad`` of each upsampling layer's weight, by layer name."""
+    return {name: m.weight.requires_grad for name, m in model.named_modules() if isinstance(m, BilinearUpsample)}
+
+
+@pytest.mark.parametrize("name, flags", [
+    ("fcn32s", {"upscore": False}),
+    ("fcn16s", {"upscore2": True, "upscore": False}),
+    ("fcn8s", {"upscore2": True, "upscore_pool4": True, "upscore": False}),
+])
+def test_learn_final_upsampling_false_freezes_only_upscore(name, flags):
+    assert upsampling_flags(create_model(name, num_classes=5, learn_final_upsampling=False)) == flags
+    assert upsampling_flags(create_model(name, num_classes=5)) == dict.fromkeys(flags, True)  # the default
+    torch.manual_seed(0)
+    default = create_model(name, num_classes=5).state_dict()
+    torch.manual_seed(0)
+    paper = create_model(name, num_classes=5, learn_final_upsampling=False).state_dict()
+    assert default.keys() == paper.keys() and all(torch.equal(default[k], paper[k]) for k in default)  # same weights
+    frozen = create_model(name, num_classes=5, learn_upsampling=False, learn_final_upsampling=True)
+    assert upsampling_flags(frozen) == dict.fromkeys(flags, False)  # learn_upsampling=False freezes them all
+
+
+def test_the_paper_s_fixed_final_upsampling_stays_bilinear_after_a_step():
+    """The paper's FCN-8s: one SGD step moves the learnt 2x upsamplings, not the final x8."""
+    torch.manual_seed(0)
+    model = create_model("fcn8s", num_classes=4, learn_final_upsampling=False)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    loss = nn.functional.cross_entropy(model(torch.randn(2, 3, 32, 32)), torch.randint(0, 4, (2, 32, 32)))
+    loss.backward()
+    optimizer.step()
+    assert model.upscore.weight.grad is None
+    assert torch.equal(model.upscore.weight, bilinear_kernel(4, 16))
+    assert not torch.equal(model.upscore2.weight, before["upscore2.weight"])
+    assert not torch.equal(model.upscore_pool4.weight, before["upscore_pool4.weight"])
+
+
+def test_fcn32s_has_the_most_parameters_through_its_final_upsampling():
+    models = {name: create_model(name, num_classes=7) for name in ("fcn32s", "fcn16s", "fcn8s")}
+    counts = {name: count_parameters(model) for name, model in models.items()}
+    assert counts == {"fcn32s": 1_980_151, "fcn16s": 1_831_310, "fcn8s": 1_794_917}
+    assert [model.upscore.weight.numel() for model in models.values()] == [7 * 7 * 64 * 64, 7 * 7 * 32 * 32,
+                                                                            7 * 7 * 16 * 16]
+    without_upscore = {name: counts[name] - model.upscore.weight.numel() for name, model in models.items()}
+    assert without_upscore["fcn32s"] < without_upscore["fcn16s"] < without_upscore["fcn8s"]  # the skips add a little
+
+
 def test_paper_configuration_forward_shape():
     with torch.device("meta"):  # shapes flow through the layers without computing anything
         model = create_model("fcn8s", num_classes=21, backbone="vgg16").eval()

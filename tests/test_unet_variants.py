@@ -1,5 +1,6 @@
-"""The two U-Net variants: Inception-UNet (skips added) and the dilated depthwise-separable
-U-Net (skips concatenated), at their small defaults and at the source configurations."""
+"""The U-Net variants: U-Net without its skips (the ablation), Inception-UNet (skips added, or
+concatenated) and the dilated depthwise-separable U-Net (skips concatenated), at their small
+defaults and at the source configurations."""
 
 from fractions import Fraction
 
@@ -164,3 +165,93 @@ def test_separable_conv_costs_one_over_c_out_plus_one_over_k_squared(in_channels
     assert ratio > Fraction(1, k * k)  # never more than 9x cheaper, let alone "100 times"
     measured = Fraction(count_macs(separable, size, in_channels), count_macs(standard, size, in_channels))
     assert measured == ratio  # the FLOP counter agrees with the shapes
+
+
+# ---------------------------------------------------------------- U-Net without skips (the ablation)
+
+
+@pytest.mark.parametrize("options", [{}, {"base_channels": 4, "depth": 3, "batch_norm": False}])
+def test_unet_without_skips_keeps_the_shapes_and_loses_only_the_merges_extra_inputs(options):
+    with_skips = create_model("unet", num_classes=5, **options)
+    without = create_model("unet", num_classes=5, skips=False, **options).eval()
+    with torch.no_grad():
+        assert without(torch.randn(2, 3, 32, 48)).shape == (2, 5, 32, 48)
+    base, depth = options.get("base_channels", 16), options.get("depth", 5)
+    merge_widths = [base * 2**i for i in range(depth - 1)]  # one decoder level per skip
+    extra_inputs = sum(width * width * 3 * 3 for width in merge_widths)  # first 3x3 conv: width more inputs
+    assert count_parameters(with_skips) - count_parameters(without) == extra_inputs
+    shapes = {name: t.shape for name, t in with_skips.state_dict().items()}
+    ablated = {name: t.shape for name, t in without.state_dict().items()}
+    assert shapes.keys() == ablated.keys()
+    assert {name for name in shapes if shapes[name] != ablated[name]} == {
+        f"merge.{i}.0.0.weight" for i in range(depth - 1)}  # only the merges' first convolutions differ
+
+
+@pytest.mark.parametrize("skips", [True, False])
+def test_unet_merges_read_the_skip_only_with_skips(skips):
+    torch.manual_seed(0)
+    model = create_model("unet", num_classes=3, base_channels=4, depth=3, skips=skips).eval()
+    seen = record_inputs_and_outputs([*model.down, *model.up, *model.merge])
+    with torch.no_grad():
+        model(torch.randn(1, 3, 16, 24))
+    encoder_maps = [seen[block][1] for block in model.down[-2::-1]]  # the skips, deepest first: 8, 4 channels
+    for up, merge, skip in zip(model.up, model.merge, encoder_maps):
+        width = up.out_channels
+        merged_input = seen[merge][0]
+        assert merge[0][0].in_channels == merged_input.shape[1] == (2 * width if skips else width)
+        if skips:
+            assert torch.equal(merged_input, torch.cat([skip, seen[up][1]], dim=1))
+        else:
+            assert torch.equal(merged_input, seen[up][1])  # the upsampled features alone
+
+
+# ---------------------------------------------------------------- Inception-UNet: skips added or concatenated
+
+
+@pytest.mark.parametrize("skip_mode", ["add", "concat"])
+def test_inception_unet_output_shape_in_both_skip_modes(skip_mode):
+    model = create_model("inception_unet", num_classes=5, skip_mode=skip_mode).eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, 3, 32, 64)).shape == (2, 5, 32, 64)
+
+
+@pytest.mark.parametrize("branches", [4, 2])
+def test_inception_unet_add_is_the_model_without_the_option(branches):
+    torch.manual_seed(0)
+    plain = create_model("inception_unet", num_classes=5, branches=branches).eval()
+    torch.manual_seed(0)
+    added = create_model("inception_unet", num_classes=5, branches=branches, skip_mode="add").eval()
+    before, after = plain.state_dict(), added.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(plain(x), added(x))
+
+
+@pytest.mark.parametrize("branches", [4, 2])
+def test_inception_unet_concat_costs_the_merges_wider_first_convolutions(branches):
+    filters, bottleneck = (8, 8, 16, 16, 32), 64
+    added = create_model("inception_unet", num_classes=5, filters=filters, bottleneck=bottleneck, branches=branches)
+    concatenated = create_model("inception_unet", num_classes=5, filters=filters, bottleneck=bottleneck,
+                                branches=branches, skip_mode="concat")
+    # each merge's 5x5 and first 3x3 convolution (no bias: batch norm follows) read `width` more channels
+    extra = sum(width * width * (5 * 5 + 3 * 3) for width in filters)
+    assert count_parameters(concatenated) - count_parameters(added) == extra == 56_576
+
+
+def test_inception_unet_concat_concatenates_its_skips():
+    torch.manual_seed(0)
+    model = create_model("inception_unet", num_classes=3, filters=(4, 6, 8), bottleneck=10,
+                         skip_mode="concat").eval()
+    seen = record_inputs_and_outputs([*model.encoder, *model.project, *model.merge])
+    with torch.no_grad():
+        model(torch.randn(1, 3, 16, 24))
+    skips = [seen[level][1] for level in reversed(model.encoder)]
+    for project, merge, skip in zip(model.project, model.merge, skips):
+        assert torch.equal(seen[merge][0], torch.cat([skip, seen[project][1]], dim=1))
+    assert [seen[m][0].shape[1] for m in model.merge] == [16, 12, 8]
+
+
+def test_inception_unet_unknown_skip_mode_names_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown skip_mode 'sum'; valid modes: 'add', 'concat'"):
+        create_model("inception_unet", num_classes=3, skip_mode="sum")

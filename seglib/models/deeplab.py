@@ -9,6 +9,7 @@ refines it with the stride-4 (layer1) features before the final 4x upsampling.
 ``deeplabv3_resnet50`` (39,638,869 parameters); the default is a small CPU model.
 """
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -20,7 +21,23 @@ from .resnet import AuxHead, SegmentationModel, build_encoder
 
 def aspp_rates(output_stride: int, rates: Sequence[int] | None = None) -> tuple[int, ...]:
     """The paper's ASPP rates: (6, 12, 18) at output stride 16, doubled at 8; ``rates`` wins."""
-    return tuple(rates) if rates is not None else tuple(r * 16 // output_stride for r in (6, 12, 18))
+    return tuple(rates) if rates is not None else tuple(r * 16 // output_stride for r in PAPER_RATES)
+
+
+PAPER_RATES = (6, 12, 18)  # ASPP's 3x3 atrous rates at output stride 16
+PAPER_FEATURE_SIDE = 33  # the paper's 513x513 crops at output stride 16: a 33x33 feature map
+
+
+def suited_rates(image_size: tuple[int, int], output_stride: int = 16) -> tuple[int, ...]:
+    """The paper's ASPP rates scaled to this input's feature map: ``max(1, round(r * side / 33))``
+    for ``r`` in (6, 12, 18), which the paper chose for a 33x33 map (513x513 crops at output
+    stride 16; at output stride 8 it doubles them on a 65x65 map, about the same ratio).
+
+    ``side`` is the shorter side of the feature map, ``ceil(min(image_size) / output_stride)``:
+    the encoders' stride-2 layers pad, so they round up.  ``suited_rates((513, 513)) == (6, 12, 18)``,
+    ``suited_rates((96, 128)) == (1, 2, 3)`` (a 6x8 map).  On tiny maps the rates can coincide."""
+    side = math.ceil(min(image_size) / output_stride)
+    return tuple(max(1, round(r * side / PAPER_FEATURE_SIDE)) for r in PAPER_RATES)
 
 
 def useful_rates(rates: Sequence[int], feature_size: Sequence[int]) -> tuple[int, ...]:

@@ -9,7 +9,10 @@ block.  The *skip* idea: finer layers know *where*, deeper layers know *what*, s
 FCN-16s upsamples the scores x2, adds 1x1 scores of pool4 (stride 16), then upsamples x16;
 FCN-8s does it once more with pool3 (stride 8) and upsamples x8.  Every upsampling is a
 transposed convolution initialised to bilinear interpolation (``BilinearUpsample``), learnt
-by default (``learn_upsampling=False`` keeps it fixed, as the reference code does).
+by default.  The paper (sections 3.3 and 4.2) learns the 2x upsamplings (``upscore2``,
+``upscore_pool4``) but fixes the final 32x / 16x / 8x one (``upscore``) to bilinear
+interpolation: that is ``learn_final_upsampling=False``.  ``learn_upsampling=False`` fixes
+them all.
 
 Alignment: the reference pads conv1_1 by 100 pixels and crops every map back into place.
 Here, as in modern code, every convolution uses "same" padding (fc6 pads by 3), so for a
@@ -56,15 +59,21 @@ class FCNHead(nn.Sequential):
 
 class FCN(nn.Module):
     """``FCN(num_classes, in_channels=3, stride=8, backbone=None, base_channels=16,
-    pretrained=False, learn_upsampling=True)``: FCN-32s, -16s or -8s by ``stride``.
+    pretrained=False, learn_upsampling=True, learn_final_upsampling=True)``: FCN-32s, -16s
+    or -8s by ``stride``.
 
     ``backbone=None`` is the compact CPU encoder of ``base_channels * (1, 2, 4, 8, 8)``
     channels; ``backbone="vgg16"`` the paper's configuration (ImageNet weights with
     ``pretrained=True``).  ``(N, in_channels, H, W) -> (N, num_classes, H, W)``.
+
+    ``learn_upsampling=False`` freezes every upsampling layer at bilinear interpolation;
+    ``learn_final_upsampling=False`` freezes only the final one (``upscore``), as the paper
+    does, and the 2x ones are still learnt.
     """
 
     def __init__(self, num_classes: int, in_channels: int = 3, stride: int = 8, backbone: str | None = None,
-                 base_channels: int = 16, pretrained: bool = False, learn_upsampling: bool = True):
+                 base_channels: int = 16, pretrained: bool = False, learn_upsampling: bool = True,
+                 learn_final_upsampling: bool = True):
         super().__init__()
         if stride not in (8, 16, 32):
             raise ValueError(f"stride must be 8, 16 or 32, got {stride!r}")
@@ -96,6 +105,8 @@ class FCN(nn.Module):
         for module in self.modules():
             if isinstance(module, BilinearUpsample):
                 module.weight.requires_grad_(learn_upsampling)
+        if not learn_final_upsampling:
+            self.upscore.weight.requires_grad_(False)  # the paper's fixed bilinear x32 / x16 / x8
 
     @staticmethod
     def input_divisor(**_) -> int:
@@ -116,7 +127,11 @@ class FCN(nn.Module):
 
 
 class FCN32s(FCN):
-    """FCN-32s: the stride-32 scores upsampled x32 in one step.  Options as ``FCN``."""
+    """FCN-32s: the stride-32 scores upsampled x32 in one step.  Options as ``FCN``.
+
+    The most parameters of the three: its final transposed convolution is K x K x 64 x 64
+    (kernel 2 * 32, K classes), against 32 x 32 for FCN-16s and 16 x 16 for FCN-8s, far more
+    than the small skip layers those add (200,704 of 1,980,151 at the compact default, 7 classes)."""
 
     def __init__(self, num_classes: int, in_channels: int = 3, **options):
         super().__init__(num_classes, in_channels, stride=32, **options)

@@ -9,16 +9,19 @@ at windows of several shapes at once; the widest, 5x5, is what a plain level's t
 convolutions see, so the level mixes shapes rather than seeing further.  Each stack is
 followed by a 1x1 "reduction" back to
 ``filters`` channels; the skips are ADDED to the decoder's features (residual style) instead
-of concatenated, so the decoder stays as narrow as the encoder.
+of concatenated, so the decoder stays as narrow as the encoder.  ``skip_mode="concat"``
+concatenates them instead, as U-Net does, to compare the two.
 """
 
 from collections.abc import Sequence
 
+import torch
 from torch import nn
 
 from .blocks import InceptionStack, Reduction, check_divisible
 
 SOURCE_FILTERS = (34, 34, 68, 68, 136)  # the coursework's encoder, with bottleneck 256
+SKIP_MODES = ("add", "concat")
 
 
 class InceptionUnit(nn.Sequential):
@@ -32,7 +35,7 @@ class InceptionUnit(nn.Sequential):
 
 class InceptionUNet(nn.Module):
     """``InceptionUNet(num_classes, in_channels=3, filters=(8, 8, 16, 16, 32), bottleneck=64,
-    branches=4)``.
+    branches=4, skip_mode="add")``.
 
     Encoder: one ``InceptionUnit`` per entry of ``filters``, each level after the first
     starting with a 2x2 max-pool.  Bottleneck: a max-pool and two units of ``bottleneck``
@@ -48,11 +51,20 @@ class InceptionUNet(nn.Module):
     here at 34 classes (-0.6 % / +8.7 %).  The defaults are the same shape at about a quarter of
     the width, a small CPU model.  Height and width must be multiples of ``2**len(filters)``
     (32 by default).
+
+    ``skip_mode``: ``"add"`` (the coursework's, the default) adds the skip to the projected
+    features, free in parameters and keeping ``merge`` at ``width`` input channels;
+    ``"concat"`` (U-Net's) concatenates them, so ``merge`` reads ``2 * width`` channels: its
+    5x5 and first 3x3 convolutions get ``width * width * (25 + 9)`` more weights per level and
+    cost twice the multiply-adds.
     """
 
     def __init__(self, num_classes: int, in_channels: int = 3, filters: Sequence[int] = (8, 8, 16, 16, 32),
-                 bottleneck: int = 64, branches: int = 4):
+                 bottleneck: int = 64, branches: int = 4, skip_mode: str = "add"):
         super().__init__()
+        if skip_mode not in SKIP_MODES:
+            raise ValueError(f"unknown skip_mode {skip_mode!r}; valid modes: {', '.join(map(repr, SKIP_MODES))}")
+        self.skip_mode = skip_mode
         filters = tuple(filters)
         self.size_divisor = self.input_divisor(filters=filters)
         self.encoder = nn.ModuleList([InceptionUnit(in_channels, filters[0], branches=branches)])
@@ -63,7 +75,9 @@ class InceptionUNet(nn.Module):
         self.upsample = nn.Upsample(scale_factor=2, mode="nearest")
         widths = (bottleneck,) + filters[::-1]  # decoder level i goes from widths[i] to widths[i + 1]
         self.project = nn.ModuleList(InceptionUnit(c, c, width, branches) for c, width in zip(widths, widths[1:]))
-        self.merge = nn.ModuleList(InceptionUnit(width, width, branches=branches) for width in widths[1:])
+        merge_inputs = 2 if skip_mode == "concat" else 1  # the skip concatenated, or added
+        self.merge = nn.ModuleList(InceptionUnit(merge_inputs * width, width, branches=branches)
+                                   for width in widths[1:])
         self.classifier = nn.Conv2d(filters[0], num_classes, kernel_size=1)
 
     @staticmethod
@@ -79,6 +93,10 @@ class InceptionUNet(nn.Module):
             skips.append(x)
         x = self.bottleneck(x)  # (N, bottleneck, H/2^L, W/2^L) for L = len(filters)
         for project, merge in zip(self.project, self.merge):
-            x = project(self.upsample(x)) + skips.pop()  # (N, skip width, 2h, 2w): added, not concatenated
+            x = project(self.upsample(x))  # (N, skip width, 2h, 2w)
+            if self.skip_mode == "add":
+                x = x + skips.pop()  # (N, skip width, 2h, 2w)
+            else:
+                x = torch.cat([skips.pop(), x], dim=1)  # (N, 2 * skip width, 2h, 2w)
             x = merge(x)
         return self.classifier(x)  # (N, num_classes, H, W)

@@ -5,6 +5,9 @@ a decoder that upsamples with 2x2 transposed convolutions and concatenates the e
 feature map of the same size (the skip connection), and a 1x1 classifier.
 "same" padding, so the output has the input's size.
 
+``skips=False`` is the ablation "what do the skips bring": the same network without the
+concatenations, so the decoder sees the encoder only through the bottleneck.
+
 ``backbone="vgg16"`` swaps the encoder for torchvision's VGG16 convolutions split into their
 five stages (64, 128, 256, 512, 512 channels, ImageNet weights with ``pretrained=True``,
 see ``vgg.py``); the decoder is sized from those channels.
@@ -54,19 +57,25 @@ def valid_unet_sizes(size: int, depth: int = 5) -> tuple[list[int], list[tuple[i
 
 class UNet(nn.Module):
     """``UNet(num_classes, in_channels=3, base_channels=16, depth=5, batch_norm=True,
-    backbone=None, pretrained=False)``.
+    backbone=None, pretrained=False, skips=True)``.
 
     Channels per level: ``base_channels * 2**i`` for ``i < depth``; the paper's network
     is ``base_channels=64, depth=5, batch_norm=False``.  Input height and width must be
     divisible by ``2**(depth - 1)`` (16 by default).  With ``backbone="vgg16"`` the encoder
     is VGG16's five stages (``base_channels`` and ``depth`` are not used; ``batch_norm``
     applies to the decoder only).
+
+    ``skips=False``: the ablation without skip connections; each decoder level's ``merge``
+    DoubleConv takes only the upsampled ``width`` channels instead of ``2 * width``, and
+    everything else (encoder, up-convolutions) is the same.
     """
 
     def __init__(self, num_classes: int, in_channels: int = 3, base_channels: int = 16, depth: int = 5,
-                 batch_norm: bool = True, backbone: str | None = None, pretrained: bool = False):
+                 batch_norm: bool = True, backbone: str | None = None, pretrained: bool = False,
+                 skips: bool = True):
         super().__init__()
         check_backbone(backbone, pretrained)
+        self.skips = skips
         if backbone is None:
             widths = [base_channels * 2**i for i in range(depth)]
             self.down = nn.ModuleList()
@@ -81,7 +90,7 @@ class UNet(nn.Module):
         self.merge = nn.ModuleList()
         for width, deeper in zip(reversed(widths[:-1]), reversed(widths[1:])):
             self.up.append(nn.ConvTranspose2d(deeper, width, kernel_size=2, stride=2))
-            self.merge.append(DoubleConv(2 * width, width, batch_norm))
+            self.merge.append(DoubleConv(2 * width if skips else width, width, batch_norm))
         self.classifier = nn.Conv2d(widths[0], num_classes, kernel_size=1)
 
     @staticmethod
@@ -91,12 +100,15 @@ class UNet(nn.Module):
 
     def forward(self, x):
         check_divisible(x, self.size_divisor, "UNet")
-        skips = []
+        encoder_maps = []
         for i, block in enumerate(self.down):
             x = block(x if i == 0 else self.pool(x))  # (N, widths[i], H/2^i, W/2^i)
-            skips.append(x)
-        skips.pop()  # the bottleneck output is x itself
+            encoder_maps.append(x)
+        encoder_maps.pop()  # the bottleneck output is x itself
         for up, merge in zip(self.up, self.merge):
             x = up(x)  # (N, widths[i], 2h, 2w)
-            x = merge(torch.cat([skips.pop(), x], dim=1))
+            skip = encoder_maps.pop()
+            if self.skips:
+                x = torch.cat([skip, x], dim=1)  # (N, 2 * widths[i], 2h, 2w)
+            x = merge(x)
         return self.classifier(x)  # (N, num_classes, H, W)
