@@ -10,7 +10,7 @@ from .checkpoint import load_checkpoint, load_model, save_checkpoint
 from .costs import count_flops, count_macs, measure_throughput, model_costs
 from .data import get_dataset, list_datasets, median_frequency_weights
 from .device import select_device
-from .inference import evaluate, predict
+from .inference import evaluate, predict, worst_images
 from .losses import DiceLoss, FocalLoss
 from .metrics import ConfusionMatrix
 from .models import count_parameters, create_model, list_models
@@ -23,5 +23,5 @@ __all__ = [
     "BoundaryIoU", "ConfusionMatrix", "DiceLoss", "FitConfig", "FocalLoss", "History", "count_flops", "count_macs",
     "count_parameters", "create_model", "evaluate", "fit", "get_dataset", "list_datasets", "list_models",
     "load_checkpoint", "load_model", "measure_throughput", "median_frequency_weights", "model_costs",
-    "predict", "save_checkpoint", "seed_everything", "select_device",
+    "predict", "save_checkpoint", "seed_everything", "select_device", "worst_images",
 ]

@@ -1,4 +1,5 @@
-"""Inference and evaluation: ``predict`` one image of any size, ``evaluate`` a split."""
+"""Inference and evaluation: ``predict`` one image of any size, ``evaluate`` a split,
+``worst_images`` its images with the lowest mIoU."""
 
 import numpy as np
 import torch
@@ -94,7 +95,7 @@ def prediction_size(dataset: Dataset, size: tuple[int, int] | str | None) -> tup
 
 def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: str | torch.device | None = None,
              native_resolution: bool = False, size: tuple[int, int] | str | None = "train",
-             num_workers: int = 0, per_image: bool = False) -> dict:
+             num_workers: int = 0, per_image: bool = False, limit: int | None = None) -> dict:
     """Score ``model`` on ``dataset`` with a ConfusionMatrix; returns its ``compute()`` dict.
 
     ``native_resolution=True`` scores against the labels at their original size
@@ -108,13 +109,15 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: s
 
     ``per_image=True`` adds ``"image_miou"``: each image's own mIoU (over the classes in its
     labels or its prediction), in the dataset's order, to find the worst images (one process).
+    ``limit=n`` scores only the first ``n`` items (a cheaper estimate, e.g. for training curves).
 
     With several processes (torchrun), every one of them must call it: each scores every
     ``world_size``-th item, the confusion matrices are summed, and every process returns
     the metrics of the whole split."""
     device = model_device(model) if device is None else torch.device(device)
     cm = ConfusionMatrix(dataset.num_classes, dataset.ignore_index)
-    my_share = range(rank(), len(dataset), world_size())  # all of it in one process
+    count = len(dataset) if limit is None else min(len(dataset), limit)
+    my_share = range(rank(), count, world_size())  # all of it in one process
     if per_image and world_size() > 1:
         raise ValueError("per_image=True scores in one process only")
     image_miou = []
@@ -136,7 +139,7 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: s
             image, mask = load(index)
             score(predict(model, image, size=size, device=device), torch.from_numpy(mask).to(torch.int64))
         return result()
-    if world_size() > 1:
+    if len(my_share) < len(dataset):
         dataset = torch.utils.data.Subset(dataset, my_share)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
                                          pin_memory=device.type == "cuda")
@@ -145,3 +148,15 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: s
             images = images.to(device, non_blocking=True)
             score(logits_of(model, images).argmax(1), masks.to(device, non_blocking=True))
     return result()
+
+
+def worst_images(model: nn.Module, dataset: Dataset, count: int = 3, **evaluate_options) -> list[tuple[int, float]]:
+    """``[(index, image mIoU), ...]`` of the ``count`` images with the lowest mIoU of their own,
+    worst first (ties by index; every image when the dataset has fewer), from
+    ``evaluate(model, dataset, per_image=True, **evaluate_options)``.  An image with nothing
+    to score (every pixel void) has a NaN mIoU and comes last."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive int (how many images to return), got {count!r}")
+    image_miou = evaluate(model, dataset, per_image=True, **evaluate_options)["image_miou"]
+    order = np.lexsort((np.arange(len(image_miou)), image_miou))  # by mIoU (NaN last), then by index
+    return [(int(index), float(image_miou[index])) for index in order[:count]]

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from seglib import ConfusionMatrix, History, get_dataset, predict, viz  # noqa: E402
+from seglib import ConfusionMatrix, History, get_dataset, predict, viz, worst_images  # noqa: E402
 from seglib.data import denormalize  # noqa: E402
 
 COLORS = ((10, 20, 30), (200, 100, 0))
@@ -115,6 +115,79 @@ def test_show_errors_has_four_columns_and_its_error_panel_is_the_error_map(strip
             np.testing.assert_array_equal(error_ax.images[0].get_array(), viz.error_map(pred, mask))
             accuracy = float((pred == mask)[mask != data.ignore_index].double().mean())
             assert f"{accuracy:.0%} px right" in error_ax.get_title()
+
+
+class LookupModel(torch.nn.Module):
+    """Recognises each of ``images`` (normalised [3, H, W]) and predicts its label map in ``predictions``."""
+
+    def __init__(self, images, predictions, num_classes=3):
+        super().__init__()
+        self.images, self.predictions, self.num_classes = images, predictions, num_classes
+        self.unused = torch.nn.Parameter(torch.zeros(()))  # gives the model a device
+
+    def forward(self, x):
+        labels = [next(p for image, p in zip(self.images, self.predictions) if torch.equal(image, sample))
+                  for sample in x]
+        return torch.nn.functional.one_hot(torch.stack(labels), self.num_classes).permute(0, 3, 1, 2).float()
+
+
+def own_miou(prediction, mask, num_classes=3, ignore_index=255):
+    """The mIoU of one image over the classes in its labels or its prediction, void left out."""
+    valid = mask != ignore_index
+    ious = [((prediction == c) & (mask == c) & valid).sum() / union
+            for c in range(num_classes) if (union := (((prediction == c) | (mask == c)) & valid).sum())]
+    return float(np.mean(ious))
+
+
+@pytest.fixture
+def graded(stripes):
+    """Stripes val data and a model that gets the first ``damage[i]`` columns of image ``i`` wrong
+    (images 1 and 3 equally wrong: a tie), with each image's mIoU computed here."""
+    data = type("ValStripes", (stripes,), {"split": "val"})(length=6, image_size=(16, 24))
+    damage = [3, 0, 9, 3, 6, 1]
+    images, predictions = [], []
+    for index, columns in enumerate(damage):
+        image, mask = data[index]
+        prediction = mask.clone()
+        prediction[:, :columns] = (mask[:, :columns] + 1) % 3
+        prediction[mask == 255] = 0
+        images.append(image)
+        predictions.append(prediction)
+    mious = [own_miou(p.numpy(), data[i][1].numpy()) for i, p in enumerate(predictions)]
+    return data, LookupModel(images, predictions), mious
+
+
+def test_worst_images_lists_the_lowest_image_miou_first_ties_by_index(graded):
+    data, model, mious = graded
+    expected = sorted(range(len(data)), key=lambda i: (mious[i], i))
+    assert mious[0] == mious[3] and expected[:3] == [2, 4, 0]
+    for count in (1, 3, 6, 50):
+        worst = worst_images(model, data, count, batch_size=4)
+        assert [index for index, _ in worst] == expected[:count]
+        np.testing.assert_allclose([miou for _, miou in worst], [mious[i] for i in expected[:count]])
+        assert all(type(index) is int and type(miou) is float for index, miou in worst)
+
+
+@pytest.mark.parametrize("count", [0, -2, 2.5, True, "3", None])
+def test_worst_images_wants_a_positive_int_count(graded, count):
+    data, model, _ = graded
+    with pytest.raises(ValueError, match="count must be a positive int"):
+        worst_images(model, data, count)
+
+
+def test_show_worst_has_a_row_per_worst_image_titled_with_its_index_and_miou(graded):
+    data, model, mious = graded
+    fig = viz.show_worst(data, model, count=3, title="hardest val images")
+    assert len(fig.axes) == 3 * 4 and fig._suptitle.get_text() == "hardest val images"
+    for row, index in enumerate([2, 4, 0]):
+        image, mask = data[index]
+        assert fig.axes[4 * row].get_title() == f"val #{index}: image mIoU {mious[index]:.2f}"
+        np.testing.assert_array_equal(fig.axes[4 * row + 2].images[0].get_array(),
+                                      viz.colorize(model(image[None]).argmax(1)[0], data.colors))
+        np.testing.assert_array_equal(fig.axes[4 * row + 3].images[0].get_array(),
+                                      viz.error_map(model(image[None]).argmax(1)[0], mask))
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["left", "middle", "right", "void (ignored)", "error: wrong", "error: ignored"]
 
 
 def test_show_legend_lists_the_classes_and_void():

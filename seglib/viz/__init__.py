@@ -8,7 +8,15 @@ lays already colourised labels over an image, ``confusion_array`` checks a confu
 and ``row_normalized`` turns its counts into per-class shares.
 """
 
-from .figures import legend_handles, show_errors, show_label_file, show_legend, show_predictions, show_samples
+from .figures import (
+    legend_handles,
+    show_errors,
+    show_label_file,
+    show_legend,
+    show_predictions,
+    show_samples,
+    show_worst,
+)
 from .live import LiveCurves
 from .masks import ERROR_COLORS, IGNORE_COLOR, as_rgb, blend, colorize, error_map, overlay, to_numpy
 from .plots import confusion_array, plot_class_iou, plot_confusion, plot_history, row_normalized
@@ -16,5 +24,5 @@ from .plots import confusion_array, plot_class_iou, plot_confusion, plot_history
 __all__ = [
     "ERROR_COLORS", "IGNORE_COLOR", "LiveCurves", "as_rgb", "blend", "colorize", "confusion_array", "error_map",
     "legend_handles", "overlay", "plot_class_iou", "plot_confusion", "plot_history", "row_normalized",
-    "show_errors", "show_label_file", "show_legend", "show_predictions", "show_samples", "to_numpy",
+    "show_errors", "show_label_file", "show_legend", "show_predictions", "show_samples", "show_worst", "to_numpy",
 ]

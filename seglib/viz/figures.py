@@ -30,21 +30,23 @@ def class_handles(classes: Sequence[str], colors: Sequence[Color]) -> list[Patch
 
 
 def image_grid(rows: Sequence[Sequence[tuple[np.ndarray, str]]], handles: list[Patch], width: float = 2.6,
-               ncol: int = 8) -> Figure:
-    """A figure with one row of axes per list of ``(image, title)`` panels and ``handles`` as a
-    legend below."""
+               ncol: int = 8, title: str | None = None) -> Figure:
+    """A figure with one row of axes per list of ``(image, title)`` panels, ``handles`` as a
+    legend below and ``title`` (if any) above."""
     import matplotlib.pyplot as plt
 
     columns = max(len(panels) for panels in rows)
-    height = width * 0.8 * len(rows) + 0.6
+    height = width * 0.8 * len(rows) + 0.6 + (0.4 if title is not None else 0)
     fig, axes = plt.subplots(len(rows), columns, figsize=(width * columns, height), squeeze=False)
     for row_axes, panels in zip(axes, rows):
-        for ax, (panel, title) in zip(row_axes, panels):
+        for ax, (panel, panel_title) in zip(row_axes, panels):
             ax.imshow(panel, interpolation="nearest")
-            ax.set_title(title, fontsize=8)
+            ax.set_title(panel_title, fontsize=8)
             ax.set(xticks=[], yticks=[])  # no ticks, but a frame: white error-map pixels stay visible
         for ax in row_axes[len(panels):]:
             ax.axis("off")
+    if title is not None:
+        fig.suptitle(title)
     ncol = min(ncol, len(handles))
     fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=7, frameon=False)
     legend_rows = -(-len(handles) // ncol)
@@ -95,27 +97,54 @@ def show_predictions(dataset: SegmentationDataset, models: dict[str, nn.Module],
     return image_grid(rows, class_handles(dataset.classes, dataset.colors), width)
 
 
+def error_row(dataset: SegmentationDataset, index: int, model_or_prediction: nn.Module | TensorOrArray,
+              heading: str) -> list[tuple[np.ndarray, str]]:
+    """The panels of ``dataset[index]``: image (titled ``heading``) | ground truth | prediction
+    (``model_or_prediction``'s, or that label map) | error map (``error_map``: wrong pixels red,
+    ignored ones grey) titled with the image's pixel accuracy."""
+    from ..inference import predict
+
+    image, mask = dataset[index]
+    if isinstance(model_or_prediction, nn.Module):
+        prediction = predict(model_or_prediction, image)
+    else:
+        prediction = model_or_prediction
+    accuracy = image_metrics(prediction, mask, dataset.num_classes, dataset.ignore_index)["pixel_acc"]
+    return [(as_rgb(image), heading), (colorize(mask, dataset.colors), "ground truth"),
+            (colorize(prediction, dataset.colors), "prediction"),
+            (error_map(prediction, mask, dataset.ignore_index), f"errors ({accuracy:.0%} px right)")]
+
+
+def error_grid(dataset: SegmentationDataset, rows: Sequence[Sequence[tuple[np.ndarray, str]]],
+               width: float, title: str | None = None) -> Figure:
+    """``image_grid`` of ``error_row`` rows, with the classes and the error colours as the legend."""
+    errors = legend_handles(["error: wrong", "error: ignored"], [ERROR_COLORS["wrong"], ERROR_COLORS["ignore"]])
+    return image_grid(rows, class_handles(dataset.classes, dataset.colors) + errors, width, title=title)
+
+
 def show_errors(dataset: SegmentationDataset, model_or_predictions: nn.Module | Sequence[TensorOrArray],
                 indices: Sequence[int] = (0, 1, 2), width: float = 2.6) -> Figure:
     """A row per item: image | ground truth | prediction | error map (``error_map``: wrong
     pixels red, ignored ones grey), titled with the image's pixel accuracy.
 
     ``model_or_predictions``: a trained model, or one predicted (H, W) mask per index."""
-    from ..inference import predict
+    given_model = isinstance(model_or_predictions, nn.Module)
+    rows = [error_row(dataset, index, model_or_predictions if given_model else model_or_predictions[row],
+                      f"#{index} image") for row, index in enumerate(indices)]
+    return error_grid(dataset, rows, width)
 
-    rows = []
-    for row, index in enumerate(indices):
-        image, mask = dataset[index]
-        if isinstance(model_or_predictions, nn.Module):
-            pred = predict(model_or_predictions, image)
-        else:
-            pred = model_or_predictions[row]
-        accuracy = image_metrics(pred, mask, dataset.num_classes, dataset.ignore_index)["pixel_acc"]
-        rows.append([(as_rgb(image), f"#{index} image"), (colorize(mask, dataset.colors), "ground truth"),
-                     (colorize(pred, dataset.colors), "prediction"),
-                     (error_map(pred, mask, dataset.ignore_index), f"errors ({accuracy:.0%} px right)")])
-    errors = legend_handles(["error: wrong", "error: ignored"], [ERROR_COLORS["wrong"], ERROR_COLORS["ignore"]])
-    return image_grid(rows, class_handles(dataset.classes, dataset.colors) + errors, width)
+
+def show_worst(dataset: SegmentationDataset, model: nn.Module, count: int = 3, title: str | None = None,
+               width: float = 2.6, **evaluate_options) -> Figure:
+    """``show_errors`` of the ``count`` images with the lowest mIoU of their own (``worst_images``,
+    worst first), each row headed with its index and that mIoU; ``evaluate_options`` go to
+    ``evaluate`` (the rows show the dataset's items as ``predict`` labels them)."""
+    from ..inference import worst_images
+
+    name = getattr(dataset, "split", None) or "item"
+    rows = [error_row(dataset, index, model, f"{name} #{index}: image mIoU {miou:.2f}")
+            for index, miou in worst_images(model, dataset, count, **evaluate_options)]
+    return error_grid(dataset, rows, width, title)
 
 
 def show_label_file(dataset: FileDataset, index: int = 0, width: float = 3.6) -> Figure:
