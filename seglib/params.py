@@ -31,6 +31,19 @@ def parse_size(image_size):
     return (int(match[1]), int(match[2])) if match else image_size
 
 
+def parse_seeds(seeds, seed):
+    """``seeds`` as a tuple: None -> ``(seed,)``; text as JSON (``"[0, 1]"``) or comma-separated
+    (``"0,1"``); anything else unchanged when it is not a list or tuple (``check_params`` names it)."""
+    if seeds is None:
+        return (seed,)
+    if isinstance(seeds, str):
+        try:
+            seeds = json.loads(seeds if seeds.strip().startswith("[") else f"[{seeds}]")
+        except json.JSONDecodeError:
+            return seeds
+    return tuple(seeds) if isinstance(seeds, (list, tuple)) else seeds
+
+
 def parse_options(model_options):
     """``model_options`` as a dict: None -> ``{}``; JSON text (papermill's ``-p`` passes text) is
     parsed; anything else is returned unchanged (and checked by ``model_options_problems``)."""
@@ -88,12 +101,14 @@ def is_int(value) -> bool:
 def check_params(*, dataset: str, data_root: str | None = None, image_size: Sequence[int] | str,
                  batch_size: int, steps: int, max_minutes: float | None = None, lr: float, device: str = "auto",
                  seed: int = 0, model: str | None = None, size_divisor: int | None = None,
-                 model_options: dict | str | None = None) -> dict:
+                 model_options: dict | str | None = None, seeds: Sequence[int] | str | None = None) -> dict:
     """Validate the run parameters; raise one ValueError listing every bad value and what to use.
 
     ``image_size`` must suit ``model`` (``seglib.models.size_divisor``); ``size_divisor``
     overrides what the size must be a multiple of (a notebook that trains several models
-    passes the largest).  Returns the parameters as a dict, ``image_size`` as a tuple of ints."""
+    passes the largest).  ``seeds``: the training seeds of a notebook that repeats its runs
+    (a list, or papermill's text ``"[0, 1, 2]"`` / ``"0,1,2"``); ``(seed,)`` when None.
+    Returns the parameters as a dict, ``image_size`` and ``seeds`` as tuples of ints."""
     problems = []
     image_size = parse_size(image_size)
     if dataset not in list_datasets():
@@ -127,8 +142,11 @@ def check_params(*, dataset: str, data_root: str | None = None, image_size: Sequ
         problems.append(f"seed must be an integer, got {seed!r}")
     model_options = parse_options(model_options)
     problems += model_options_problems(model_options)
+    seeds = parse_seeds(seeds, seed)
+    if not (isinstance(seeds, tuple) and seeds and all(is_int(s) for s in seeds) and len(set(seeds)) == len(seeds)):
+        problems.append(f"seeds must be a non-empty list of different integers, e.g. [0, 1, 2], got {seeds!r}")
     if problems:
         raise ValueError("bad parameter(s):\n  - " + "\n  - ".join(problems))
     return dict(dataset=dataset, data_root=data_root, image_size=tuple(image_size), batch_size=batch_size,
                 steps=steps, max_minutes=max_minutes, lr=lr, device=device, seed=seed, model=model,
-                model_options=model_options)
+                model_options=model_options, seeds=seeds)

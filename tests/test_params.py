@@ -133,3 +133,15 @@ def test_a_bad_model_option_is_named_with_what_the_model_takes(options, message)
 ])
 def test_the_ablation_options_are_model_options(options):
     assert check_params(**GOOD, model_options=options)["model_options"] == options
+
+
+@pytest.mark.parametrize("seeds, expected", [(None, (0,)), ([0, 1], (0, 1)), ("[0, 1, 2]", (0, 1, 2)), ("3,4", (3, 4)),
+                                             ((5,), (5,))])
+def test_seeds_are_parsed_from_papermill_text(seeds, expected):
+    assert check_params(**GOOD, seeds=seeds)["seeds"] == expected
+
+
+@pytest.mark.parametrize("seeds", [[], [0, 0], "zero", [0.5], 3])
+def test_bad_seeds_are_named(seeds):
+    with pytest.raises(ValueError, match="seeds must be a non-empty list of different integers"):
+        check_params(**GOOD, seeds=seeds)
