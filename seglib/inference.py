@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
+from .boundary import BoundaryIoU
 from .data.base import to_model_input
 from .device import autocast, autocast_dtype, eval_mode, model_device
 from .distributed import rank, world_size
@@ -160,3 +161,17 @@ def worst_images(model: nn.Module, dataset: Dataset, count: int = 3, **evaluate_
     image_miou = evaluate(model, dataset, per_image=True, **evaluate_options)["image_miou"]
     order = np.lexsort((np.arange(len(image_miou)), image_miou))  # by mIoU (NaN last), then by index
     return [(int(index), float(image_miou[index])) for index in order[:count]]
+
+
+def boundary_miou(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: str | torch.device | None = None,
+                  **boundary_options) -> float:
+    """The mean Boundary IoU (``seglib.BoundaryIoU``: the IoU of the bands along each class's
+    contours) of ``model``'s predictions over ``dataset``, at the dataset's size, in one process.
+    ``boundary_options`` go to ``BoundaryIoU`` (e.g. ``dilation=2`` pixels)."""
+    device = model_device(model) if device is None else torch.device(device)
+    metric = BoundaryIoU(dataset.num_classes, dataset.ignore_index, **boundary_options)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size)
+    with eval_mode(model), autocast(device, autocast_dtype(device)):
+        for images, masks in loader:
+            metric.update(logits_of(model, images.to(device)).argmax(1).cpu(), masks)
+    return metric.compute()["miou"]

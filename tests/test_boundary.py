@@ -135,3 +135,15 @@ def test_default_band_width_and_label_errors():
         metric.update(torch.zeros(1, 4, 4, dtype=torch.int64), torch.full((1, 4, 4), 7))
     with pytest.raises(ValueError, match="does not match"):
         metric.update(torch.zeros(1, 4, 4), torch.zeros(1, 4, 5))
+
+
+def test_boundary_miou_of_a_model_equals_the_metric_updated_image_by_image(stripes, tiny_unet):
+    import seglib
+
+    data, model = stripes(length=6, image_size=(32, 32)), tiny_unet(num_classes=3)
+    metric = BoundaryIoU(data.num_classes, data.ignore_index)
+    for index in range(len(data)):
+        image, mask = data[index]
+        metric.update(seglib.predict(model, image)[None], mask[None])
+    assert seglib.boundary_miou(model, data, batch_size=4) == pytest.approx(metric.compute()["miou"])
+    assert model.training  # left as it was
