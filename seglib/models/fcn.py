@@ -9,7 +9,7 @@ block.  The *skip* idea: finer layers know *where*, deeper layers know *what*, s
 FCN-16s upsamples the scores x2, adds 1x1 scores of pool4 (stride 16), then upsamples x16;
 FCN-8s does it once more with pool3 (stride 8) and upsamples x8.  Every upsampling is a
 transposed convolution initialised to bilinear interpolation (``BilinearUpsample``), learnt
-by default.  The paper (sections 3.3 and 4.2) learns the 2x upsamplings (``upscore2``,
+by default.  The paper (sections 4.2 and 4.3) learns the 2x upsamplings (``upscore2``,
 ``upscore_pool4``) but fixes the final 32x / 16x / 8x one (``upscore``) to bilinear
 interpolation: that is ``learn_final_upsampling=False``.  ``learn_upsampling=False`` fixes
 them all.
