@@ -3,12 +3,14 @@ tables and display bundles are checked against independent computations."""
 
 import base64
 import datetime
+import io
 import re
 import time
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from seglib import ConfusionMatrix, predict
 from seglib.inference import photo_size
@@ -335,3 +337,76 @@ def test_photo_predictor_shrinks_large_photos_and_reports_unreadable_files(data,
     assert widget.image.value == view  # the last photo stays
     with pytest.raises(ValueError, match="torch.nn.Module"):
         PhotoPredictor("model", data)
+
+
+# -- still pictures (notebooks saved without a widget manager) ------------------------------------
+
+def still_size(widget):
+    """(width, height) of the still JPEG in the widget's display bundle, decoded with PIL."""
+    with Image.open(io.BytesIO(base64.b64decode(widget._repr_mimebundle_()["image/jpeg"]))) as still:
+        return still.size
+
+
+def title_lines(widget):
+    """Each title of the widget's still wrapped to its scaled panel, after checking in the still's
+    pixels that every title is drawn and that no ink reaches its cell's right margin (nothing cut)."""
+    parts, still = widget.still_parts(), widget.static_view()
+    widths = [panel.shape[1] for panel in render.fit_row(parts.panels)]
+    lines = [render.wrap(title, width - 2 * render.STILL_MARGIN) for title, width in zip(parts.titles, widths)]
+    strip = render.STILL_LINE * max(map(len, lines))  # the titles' strip above the panels
+    left = 0
+    for title, width, wrapped in zip(parts.titles, widths, lines):
+        assert "".join(wrapped).replace(" ", "") == title.replace(" ", ""), f"{title!r} lost characters: {wrapped}"
+        assert max(render.text_width(line) for line in wrapped) <= width - 2 * render.STILL_MARGIN
+        assert (still[:strip, left: left + width] < 128).any(), f"title {title!r} is not drawn"
+        assert (still[:strip, left + width - render.STILL_MARGIN // 2: left + width + render.GAP] == 255).all(), \
+            f"title {title!r} runs past its panel"
+        left += width + render.GAP
+    return lines
+
+
+def test_wrap_breaks_at_spaces_then_after_separators_then_inside_words():
+    assert render.wrap("deeplabv3plus errors (red)", 10_000) == ["deeplabv3plus errors (red)"]
+    narrow = render.text_width("deeplabv3plus errors")
+    assert render.wrap("deeplabv3plus errors (red)", narrow) == ["deeplabv3plus errors", "(red)"]
+    assert render.wrap("a 0.1, bb 0.2, c 0.3", render.text_width("a 0.1, bb 0.2,"), ", ") == ["a 0.1, bb 0.2,", "c 0.3"]
+    pieces = render.wrap("deeplabv3plus", render.text_width("deep"))
+    assert "".join(pieces) == "deeplabv3plus" and len(pieces) > 2
+    assert all(render.text_width(piece) <= render.text_width("deep") for piece in pieces)
+
+
+def test_every_widgets_still_is_readable_width_with_whole_titles(data, tiny_unet):
+    model = tiny_unet()
+    cm = ConfusionMatrix(3)
+    for index in range(len(data)):
+        image, mask = data[index]
+        cm.update(predict(model, image)[None], mask[None])
+    explorer = PredictionExplorer(data, {"deeplabv3plus": model, "unet": ConstantModel(label=2)})
+    explorer.compare.value = "unet"
+    widgets = [DatasetBrowser(data), explorer, PhotoPredictor(model, data),
+               ConfusionExplorer(cm, data.classes, dataset=data, model=model), ConfusionExplorer(MATRIX, "abc")]
+    for widget in widgets:
+        live_width = widget.view().shape[1] if widget.view() is not None else 0
+        width, height = still_size(widget)
+        assert render.STILL_MIN_WIDTH <= width <= render.STILL_MAX_WIDTH and width > live_width
+        assert (height, width) == widget.static_view().shape[:2]
+        title_lines(widget)
+    assert max(len(lines) for lines in title_lines(explorer)) >= 2  # six panels: the long titles wrap
+    check_bundle(explorer)
+
+
+def test_explorer_still_shows_predictions_opaque_and_the_image_iou(data):
+    explorer = PredictionExplorer(data, {"ones": ConstantModel(label=1)}, alpha=0.5)
+    image, mask = data[0]
+    mask = mask.numpy()
+    iou = expected_iou_text(np.ones_like(mask), mask, 3)
+    miou = np.mean([float(v) for v in iou if v != "-"])
+    note = f"ones on this image: mIoU {miou:.2f}; IoU per class: left {iou[0]}, middle {iou[1]}, right {iou[2]}"
+    assert explorer.notes() == [note]
+    still = explorer.static_view()
+    panels = render.fit_row(explorer.still_parts().panels)
+    left = panels[0].shape[1] + panels[1].shape[1] + 2 * render.GAP
+    green = (still[:, left: left + panels[2].shape[1]] == data.colors[1]).all(axis=(1, 2))
+    assert green.sum() == panels[2].shape[0]  # every pixel of the prediction panel: the class colour itself
+    assert not (panel(explorer, 2) == data.colors[1]).all()  # the live view blends it at the chosen alpha
+    assert (still[-render.STILL_LINE:] < 128).any()  # the note is written at the bottom

@@ -6,8 +6,10 @@
 * ``PhotoPredictor``: upload a photo of your own and see the model's labels over it.
 
 Every widget draws its first view when built, updates in milliseconds (numpy / OpenCV
-pictures, cached per item; see ``render``) and also displays as a static JPEG where no
-widget manager runs (papermill, nbval, GitHub).
+pictures, cached per item; see ``render``) and also displays as a still JPEG where no
+widget manager runs (papermill, nbval, GitHub): ``render.still`` draws it at least
+``render.STILL_MIN_WIDTH`` pixels wide, the labels opaque, the titles wrapped to fit, with
+the class legend and the scores (an image's IoU per class, say) below.
 """
 
 from .browser import DatasetBrowser

@@ -1,5 +1,5 @@
 """What DatasetBrowser and PredictionExplorer share: the split, sample and alpha controls,
-a toggle per class, the legend, the per-item cache, the timed refresh and the static picture."""
+a toggle per class, the legend, the per-item cache, the timed refresh and the still picture."""
 
 import time
 
@@ -10,6 +10,7 @@ from ..data import SegmentationDataset
 from ..viz import IGNORE_COLOR, as_rgb, blend, to_numpy
 from . import render
 from .markup import hex_color, legend_html
+from .render import StillParts
 
 
 def check_splits(dataset: SegmentationDataset,
@@ -39,7 +40,16 @@ def class_toggle(name, color) -> widgets.ToggleButton:
 
 class StaticFallback:
     """Displays as the live ``.widget`` plus a JPEG of ``static_view()``: JupyterLab shows the
-    widget when its widget manager runs, and the picture where none does (papermill, nbval, GitHub)."""
+    widget when its widget manager runs, and the picture where none does (papermill, nbval, GitHub).
+    ``static_view()`` is the ``render.still`` of ``still_parts()``: shown at its pixel size, so drawn readable."""
+
+    def still_parts(self) -> StillParts:
+        """The panels, titles, legend and notes of the still picture."""
+        raise NotImplementedError
+
+    def static_view(self) -> np.ndarray:
+        """The still picture (uint8 RGB) displayed where widgets do not run."""
+        return render.still(*self.still_parts())
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
@@ -50,7 +60,9 @@ class StaticFallback:
 
 class SegmentationViewer(StaticFallback):
     """Base of the dataset and prediction widgets: subclasses lay out ``.widget``, implement
-    ``render()`` (the RGB picture of the current controls) and call ``start()``."""
+    ``panels(alpha)`` (the pictures of the current controls and their titles) and call ``start()``.
+    The live view shows the panels side by side at the chosen alpha; the still picture shows
+    them with the labels opaque, the class legend and ``notes()`` below."""
 
     def __init__(self, dataset: SegmentationDataset, splits: dict[str, SegmentationDataset] | None = None,
                  alpha: float = 0.5, panel_width: int = 512, cache_size: int = 64):
@@ -109,7 +121,20 @@ class SegmentationViewer(StaticFallback):
         self.update_seconds = time.perf_counter() - start
 
     def render(self) -> np.ndarray:
+        """The live view: the panels at the chosen alpha, side by side."""
+        return render.side_by_side(*self.panels(self.alpha.value))
+
+    def panels(self, alpha: float) -> tuple[list[np.ndarray], list[str]]:
+        """The current item's pictures (uint8 RGB), labels laid over the image at ``alpha``, and their titles."""
         raise NotImplementedError
+
+    def notes(self) -> list[str]:
+        """Lines of text under the still picture."""
+        return []
+
+    def legend_items(self) -> list[tuple[str, tuple[int, int, int]]]:
+        """``(name, colour)`` of every class and of void, for the still picture's legend."""
+        return list(zip(self.classes, self.colors)) + [("void (ignored)", IGNORE_COLOR)]
 
     def view(self) -> np.ndarray:
         """The uint8 RGB (H, W, 3) picture shown now (before JPEG encoding)."""
@@ -140,9 +165,10 @@ class SegmentationViewer(StaticFallback):
 
         return self.items.get((split, index), load)
 
-    def overlay(self, rgb, labels, coloured) -> np.ndarray:
-        """Class colours over the image at the chosen alpha; hidden classes show the plain image."""
-        return blend(rgb, coloured, labels, self.visible(), self.alpha.value)
+    def overlay(self, rgb, labels, coloured, alpha) -> np.ndarray:
+        """Class colours over the image at ``alpha``; hidden classes show the plain image."""
+        return blend(rgb, coloured, labels, self.visible(), alpha)
 
-    def static_view(self) -> np.ndarray:
-        return self.view()
+    def still_parts(self) -> StillParts:
+        """The panels with opaque labels, the class legend and the notes."""
+        return StillParts(*self.panels(alpha=1.0), self.legend_items(), self.notes())

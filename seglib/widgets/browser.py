@@ -3,7 +3,6 @@
 import ipywidgets as widgets
 
 from ..data import SegmentationDataset
-from . import render
 from .base import SegmentationViewer
 
 
@@ -24,8 +23,8 @@ class DatasetBrowser(SegmentationViewer):
                                     self.toggle_row, self.legend, self.image])
         self.start()
 
-    def render(self):
+    def panels(self, alpha):
         item = self.item()
-        overlay = self.overlay(item["rgb"], item["labels"], item["coloured"])
-        titles = [f"{self.split.value} #{self.index.value}", f"ground truth, alpha {self.alpha.value:.2f}"]
-        return render.side_by_side([item["rgb"], overlay], titles)
+        overlay = self.overlay(item["rgb"], item["labels"], item["coloured"], alpha)
+        label_title = "ground truth" if alpha == 1 else f"ground truth, alpha {alpha:.2f}"
+        return [item["rgb"], overlay], [f"{self.split.value} #{self.index.value}", label_title]

@@ -2,6 +2,7 @@
 
 import html
 import io
+import math
 import time
 from collections.abc import Sequence
 
@@ -17,15 +18,23 @@ from ..metrics import ConfusionMatrix
 from ..viz import as_rgb, confusion_array, plot_confusion, row_normalized, to_numpy
 from . import render
 from .base import StaticFallback
-from .markup import confusions_html
+from .markup import confusions_html, confusions_text
+from .render import StillParts
+
+STILL_DPI = 150  # at least, for the heatmap of the still picture (which scales it to fit beside the example)
 
 
-def heatmap_png(matrix, classes) -> bytes:
+def heatmap_inches(num_classes) -> tuple[float, float]:
+    """The heatmap figure's (width, height) in inches."""
+    side = 2.5 + 0.45 * num_classes
+    return side, side - 0.7
+
+
+def heatmap_png(matrix, classes, dpi: int = 100) -> bytes:
     """``seglib.viz.plot_confusion`` (rows normalised) saved once as PNG."""
     from matplotlib.figure import Figure
 
-    side = 2.5 + 0.45 * len(classes)
-    ax = Figure(figsize=(side, side - 0.7), dpi=100).subplots()
+    ax = Figure(figsize=heatmap_inches(len(classes)), dpi=dpi).subplots()
     buffer = io.BytesIO()
     plot_confusion(matrix, classes, normalize=True, ax=ax).savefig(buffer, format="png")
     return buffer.getvalue()
@@ -69,9 +78,7 @@ class ConfusionExplorer(StaticFallback):
         self.has_predictions = model is not None or predictions is not None
         self.top, self.search_items, self.panel_width = top, search_items, panel_width
         self.rates = row_normalized(self.matrix)
-        png = heatmap_png(self.matrix, self.classes)
-        self.heatmap_rgb = render.decode(png)
-        self.heatmap = widgets.Image(value=png, format="png")
+        self.heatmap = widgets.Image(value=heatmap_png(self.matrix, self.classes), format="png")
         self.true_class = widgets.Dropdown(options=self.classes, value=self.classes[0], description="true class")
         self.details = widgets.HTML()
         self.image = widgets.Image(format="jpeg", layout=widgets.Layout(max_width="100%"))
@@ -79,7 +86,7 @@ class ConfusionExplorer(StaticFallback):
         self.predicted, self.examples = {}, {}
         self.widget = widgets.VBox([self.true_class, widgets.HBox([
             self.heatmap, widgets.VBox([self.details, self.caption, self.image])])])
-        self.update_seconds, self._view = None, None
+        self.update_seconds, self._view, self._still_heatmap = None, None, None
         self.true_class.observe(self.refresh, "value")
         self.refresh()
 
@@ -122,24 +129,27 @@ class ConfusionExplorer(StaticFallback):
                 self.examples[t, p] = (index, render.resize_image(rgb, size), counts[index])
         return self.examples[t, p]
 
+    def chosen(self) -> tuple[int, list[tuple[int, float]], tuple | None]:
+        """The chosen true class, its top confusions and the ``example`` of the first (or None)."""
+        t = self.classes.index(self.true_class.value)
+        confusions = self.confusions(t)
+        found = self.example(t, confusions[0][0]) if confusions and self.has_predictions else None
+        return t, confusions, found
+
     def refresh(self, change=None):
         """Show the chosen true class's confusions and, where there is one, its example."""
         start = time.perf_counter()
-        t = self.classes.index(self.true_class.value)
-        confusions = self.confusions(t)
+        t, confusions, found = self.chosen()
         self.details.value = confusions_html(
             self.classes[t], [self.classes[p] for p, _ in confusions], [s for _, s in confusions],
             float(self.rates[t, t]), dict(zip(self.classes, self.colors)))
-        if confusions and self.has_predictions:
-            self.show_example(t, confusions[0][0])
+        if found is not None:
+            self.show_example(t, confusions[0][0], found)
         else:
             self.show_nothing()
         self.update_seconds = time.perf_counter() - start
 
-    def show_example(self, t, p):
-        found = self.example(t, p)
-        if found is None:
-            return self.show_nothing()
+    def show_example(self, t, p, found):
         index, picture, count = found
         true_name, predicted_name = html.escape(self.classes[t]), html.escape(self.classes[p])
         self.caption.value = (f"Item #{index}: {count} pixels of <b>{true_name}</b> predicted as "
@@ -156,10 +166,23 @@ class ConfusionExplorer(StaticFallback):
         """The example picture shown now (uint8 RGB), or None when there is none."""
         return self._view
 
-    def static_view(self):
-        """The heatmap, and the example picture when there is one."""
-        pictures = [self.heatmap_rgb] + ([self._view] if self._view is not None else [])
-        return render.side_by_side(pictures)
+    def still_parts(self) -> StillParts:
+        """The heatmap and, when there is one, the example picture (three quarters of the
+        heatmap's height), with the chosen class's top confusions below."""
+        if self._still_heatmap is None:  # alone, at least the still's width: never enlarged
+            dpi = max(STILL_DPI, math.ceil(render.STILL_MIN_WIDTH / heatmap_inches(len(self.classes))[0]))
+            self._still_heatmap = render.decode(heatmap_png(self.matrix, self.classes, dpi))
+        t, confusions, found = self.chosen()
+        panels, titles = [self._still_heatmap], ["confusion matrix (rows: true class)"]
+        if found is not None:
+            index, picture, count = found
+            height = round(self._still_heatmap.shape[0] * 3 / 4)
+            panels.append(render.rescale(picture, height, round(picture.shape[1] * height / picture.shape[0])))
+            titles.append(f"#{index}: {count} pixels of {self.classes[t]} predicted as "
+                          f"{self.classes[confusions[0][0]]} (painted in its colour)")
+        names = [self.classes[p] for p, _ in confusions]
+        notes = [confusions_text(self.classes[t], names, [s for _, s in confusions], float(self.rates[t, t]))]
+        return StillParts(panels, titles, list(zip(self.classes, self.colors)), notes)
 
 
 def default_colors(n) -> list:

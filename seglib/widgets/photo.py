@@ -15,6 +15,7 @@ from ..viz import IGNORE_COLOR, blend
 from . import render
 from .base import StaticFallback
 from .markup import swatch
+from .render import StillParts
 
 MAX_SIDE = 1024  # larger photos are shrunk first: a 12-megapixel photo's logits alone would take 0.5 GB
 
@@ -37,11 +38,16 @@ def read_photo(data: bytes, name: str = "the file") -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def class_shares(labels: np.ndarray, num_classes: int, min_share: float = 0.005) -> list[tuple[int, float]]:
+    """``(class, share of the pixels)`` of the classes predicted, most pixels first, down to ``min_share``."""
+    shares = np.bincount(labels.ravel(), minlength=num_classes)[:num_classes] / labels.size
+    return [(int(c), float(shares[c])) for c in np.argsort(-shares, kind="stable") if shares[c] >= min_share]
+
+
 def class_shares_html(labels: np.ndarray, classes, colors, min_share: float = 0.005) -> str:
     """The legend of the classes predicted, most pixels first, each with its share of the photo."""
-    counts = np.bincount(labels.ravel(), minlength=len(classes))[: len(classes)] / labels.size
-    items = [f'<span style="margin-right:12px">{swatch(colors[c])}{html.escape(classes[c])} {counts[c]:.0%}</span>'
-             for c in np.argsort(-counts) if counts[c] >= min_share]
+    items = [f'<span style="margin-right:12px">{swatch(colors[c])}{html.escape(classes[c])} {share:.0%}</span>'
+             for c, share in class_shares(labels, len(classes), min_share)]
     return f'<div style="line-height:1.8"><b>predicted:</b> {"".join(items)}</div>'
 
 
@@ -102,19 +108,23 @@ class PhotoPredictor(StaticFallback):
         except ValueError as error:
             self.status.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
 
-    def refresh(self, change=None) -> None:
+    def panels(self, alpha: float) -> tuple[list[np.ndarray], list[str]]:
+        """The photo and its labels over it at ``alpha``, at display size, and their titles."""
         size = render.display_size(*self.photo.shape[:2], self.panel_width)
         rgb, labels = render.resize_image(self.photo, size), render.resize_labels(self.labels, size)
-        overlay = blend(rgb, self.palette[labels], labels, [True] * len(self.classes), self.alpha.value)
-        self._view = render.side_by_side([rgb, overlay], ["your photo", "what the model sees in it"])
+        overlay = blend(rgb, self.palette[labels], labels, [True] * len(self.classes), alpha)
+        return [rgb, overlay], ["your photo", "what the model sees in it"]
+
+    def refresh(self, change=None) -> None:
+        self._view = render.side_by_side(*self.panels(self.alpha.value))
         self.image.value = render.encode(self._view, "jpeg")
 
     def view(self) -> np.ndarray:
         """The uint8 RGB picture shown now."""
         return self._view
 
-    def static_view(self) -> np.ndarray:
-        return self._view
-
-
-
+    def still_parts(self) -> StillParts:
+        """The photo, its labels opaque, and the classes found with their shares."""
+        found = class_shares(self.labels, len(self.classes))
+        legend = [(f"{self.classes[c]} {share:.0%}", self.colors[c]) for c, share in found]
+        return StillParts(*self.panels(alpha=1.0), legend, ["The classes the model found, with their share of it."])

@@ -6,10 +6,10 @@ from torch import nn
 from ..data import SegmentationDataset
 from ..inference import predict
 from ..metrics import image_metrics
-from ..viz import error_map
+from ..viz import ERROR_COLORS, error_map
 from . import render
 from .base import SegmentationViewer
-from .markup import iou_table_html
+from .markup import iou_table_html, iou_text
 
 NO_COMPARISON = "none"
 
@@ -73,15 +73,27 @@ class PredictionExplorer(SegmentationViewer):
 
         return self.predictions.get((name, split, index), run)
 
+    def ious(self) -> dict[str, list[float]]:
+        """The IoU per class on the current image of each model shown."""
+        return {name: self.prediction(name)["iou"] for name in self.shown_models()}
+
     def render(self):
+        self.iou_table.value = iou_table_html(self.classes, self.colors, self.ious())
+        return super().render()
+
+    def panels(self, alpha):
         item = self.item()
-        panels = [item["rgb"], self.overlay(item["rgb"], item["labels"], item["coloured"])]
+        panels = [item["rgb"], self.overlay(item["rgb"], item["labels"], item["coloured"], alpha)]
         titles = [f"{self.split.value} #{self.index.value}", "ground truth"]
-        ious = {}
         for name in self.shown_models():
             result = self.prediction(name)
-            panels += [self.overlay(item["rgb"], result["labels"], result["coloured"]), result["errors"]]
+            panels += [self.overlay(item["rgb"], result["labels"], result["coloured"], alpha), result["errors"]]
             titles += [f"{name} prediction", f"{name} errors (red)"]
-            ious[name] = result["iou"]
-        self.iou_table.value = iou_table_html(self.classes, self.colors, ious)
-        return render.side_by_side(panels, titles)
+        return panels, titles
+
+    def notes(self):
+        return [iou_text(name, self.classes, iou) for name, iou in self.ious().items()]
+
+    def legend_items(self):
+        return super().legend_items() + [("error: wrong", ERROR_COLORS["wrong"]),
+                                         ("error: void", ERROR_COLORS["ignore"])]

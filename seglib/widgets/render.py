@@ -5,10 +5,16 @@ resizing it, colourising its mask, running a model) is cached per item, and an u
 only blends, puts the panels side by side and encodes.  Encoding: JPEG via
 ``cv2.imencode`` takes ~5 ms for a 512x1024 photo; PNG takes ~45 ms (photos compress badly),
 so the views are JPEG.
+
+``still`` draws the picture a notebook keeps where no widget manager runs: it is shown at its
+pixel size, so its panels are scaled to a readable width and its text drawn after scaling,
+wrapped to fit, with the legend and any notes (scores) below.
 """
 
 import base64
 from collections import OrderedDict
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -17,6 +23,12 @@ from ..viz import IGNORE_COLOR, colorize
 
 GAP = 4            # white pixels between panels
 TITLE_HEIGHT = 18  # white strip above each panel with its title
+
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+STILL_MIN_WIDTH, STILL_MAX_WIDTH = 960, 1200  # a still's width in pixels (as the notebook shows it)
+STILL_FONT_SCALE = 0.6  # about 16 px tall capitals
+STILL_LINE = 24         # pixels per line of text in a still
+STILL_MARGIN = 6        # white pixels left of each line, and kept free at its right
 
 
 class LRUCache:
@@ -82,6 +94,115 @@ def side_by_side(panels, titles=None) -> np.ndarray:
         out[: panel.shape[0], left: left + panel.shape[1]] = panel
         left += panel.shape[1] + GAP
     return out
+
+
+def text_width(text: str, scale: float = STILL_FONT_SCALE) -> int:
+    """Pixels ``text`` takes in ``FONT`` at ``scale``."""
+    return cv2.getTextSize(text, FONT, scale, 1)[0][0]
+
+
+def wrap(text: str, width: int, separator: str = " ", scale: float = STILL_FONT_SCALE) -> list[str]:
+    """``text`` in lines of at most ``width`` pixels, no character left out: broken after a
+    ``separator`` (``", "``, say: its comma stays at the line's end), then at spaces, and inside
+    a word only where that word alone is wider."""
+    end = separator.rstrip()  # what a line broken after a separator keeps of it
+    lines = []
+    for chunk in text.split(separator) if separator != " " else text.split():
+        if lines and text_width(lines[-1] + separator + chunk + end, scale) <= width:
+            lines[-1] += separator + chunk
+            continue
+        if lines:
+            lines[-1] += end
+        if separator != " " and text_width(chunk + end, scale) > width:
+            lines += wrap(chunk, width - text_width(end, scale), " ", scale)
+            continue
+        while text_width(chunk, scale) > width and len(chunk) > 1:
+            cut = len(chunk) - 1
+            while cut > 1 and text_width(chunk[:cut], scale) > width:
+                cut -= 1
+            lines.append(chunk[:cut])
+            chunk = chunk[cut:]
+        lines.append(chunk)
+    return lines or [""]
+
+
+def text_strip(lines: list[str], width: int, height: int | None = None) -> np.ndarray:
+    """A white ``width``-pixel strip with ``lines`` of text, one per ``STILL_LINE`` pixels
+    (``height``: pad it to that many pixels)."""
+    strip = np.full((height or STILL_LINE * len(lines), width, 3), 255, dtype=np.uint8)
+    for row, line in enumerate(lines):
+        baseline = STILL_LINE * row + STILL_LINE - 7
+        cv2.putText(strip, line, (STILL_MARGIN, baseline), FONT, STILL_FONT_SCALE, (0, 0, 0), 1, cv2.LINE_AA)
+    return strip
+
+
+def legend_strip(items, width: int) -> np.ndarray:
+    """``(name, colour)`` items as swatches with names, flowing over as many lines as needed."""
+    swatch, spacing = STILL_LINE - 10, 18
+    places, left, row = [], STILL_MARGIN, 0
+    for name, color in items:
+        item_width = swatch + 5 + text_width(name)
+        if left > STILL_MARGIN and left + item_width > width - STILL_MARGIN:
+            left, row = STILL_MARGIN, row + 1
+        places.append((name, color, left, row))
+        left += item_width + spacing
+    strip = text_strip([""] * (row + 1), width)
+    for name, color, left, row in places:
+        top = STILL_LINE * row + 5
+        cv2.rectangle(strip, (left, top), (left + swatch, top + swatch), tuple(int(v) for v in color), -1)
+        cv2.rectangle(strip, (left, top), (left + swatch, top + swatch), (128, 128, 128), 1)
+        cv2.putText(strip, name, (left + swatch + 5, top + swatch - 1), FONT, STILL_FONT_SCALE, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+    return strip
+
+
+def rescale(picture: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``picture`` at ``height`` x ``width``: nearest-neighbour when enlarging, so label colours
+    and error pixels stay exact; area-averaged when shrinking."""
+    if picture.shape[:2] == (height, width):
+        return picture
+    enlarging = height * width > picture.shape[0] * picture.shape[1]
+    return cv2.resize(picture, (width, height), interpolation=cv2.INTER_NEAREST if enlarging else cv2.INTER_AREA)
+
+
+def fit_row(panels, min_width: int = STILL_MIN_WIDTH, max_width: int = STILL_MAX_WIDTH) -> list[np.ndarray]:
+    """The panels ``rescale``-d together (their sizes kept in proportion) so that their row,
+    ``GAP`` apart, is between ``min_width`` and ``max_width`` pixels wide."""
+    gaps = GAP * (len(panels) - 1)
+    natural = sum(p.shape[1] for p in panels)
+    scale = (min(max(natural + gaps, min_width), max_width) - gaps) / natural
+    edges = np.round(np.cumsum([0] + [p.shape[1] for p in panels]) * scale).astype(int)  # rounded widths add up
+    return [rescale(p, max(1, round(p.shape[0] * scale)), max(1, int(right - left)))
+            for p, left, right in zip(panels, edges, edges[1:])]
+
+
+class StillParts(NamedTuple):
+    """What a widget's still picture shows: ``still(*parts)``."""
+
+    panels: list[np.ndarray]  # uint8 RGB pictures, in a row
+    titles: list[str]  # one per panel
+    legend: Sequence[tuple[str, Sequence[int]]] = ()  # (name, RGB colour) swatches below the row
+    notes: Sequence[str] = ()  # lines of text at the bottom
+
+
+def still(panels, titles, legend=(), notes=(), min_width: int = STILL_MIN_WIDTH,
+          max_width: int = STILL_MAX_WIDTH) -> np.ndarray:
+    """A still picture of a row of panels, readable at its pixel size: ``fit_row`` of the panels,
+    each ``titles[i]`` wrapped to its panel's width above it, then ``legend`` (``(name, colour)``
+    swatches) and ``notes`` (lines of text, wrapped after commas) below.  uint8 RGB (H, W, 3)."""
+    panels = fit_row(panels, min_width, max_width)
+    wrapped = [wrap(title, p.shape[1] - 2 * STILL_MARGIN) for p, title in zip(panels, titles)]
+    strip_height = STILL_LINE * max(len(lines) for lines in wrapped) + 2
+    row = side_by_side([np.vstack([text_strip(lines, p.shape[1], strip_height), p])
+                        for p, lines in zip(panels, wrapped)])
+    width = row.shape[1]
+    parts = [row]
+    if legend:
+        parts.append(legend_strip(legend, width))
+    lines = [line for note in notes for line in wrap(note, width - 2 * STILL_MARGIN, ", ")]
+    if lines:
+        parts.append(text_strip(lines, width))
+    return np.vstack(parts)
 
 
 def encode(rgb, format="jpeg", quality=85) -> bytes:
