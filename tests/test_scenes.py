@@ -82,3 +82,17 @@ def test_bad_sizes_raise_value_error(height, width):
 def test_rng_must_be_a_generator():
     with pytest.raises(TypeError, match="Generator"):
         render_scene(0, 96, 128)
+
+
+def test_a_small_split_keeps_its_drawn_scenes_and_gives_the_same_bytes():
+    from seglib.data import synthetic
+
+    data = synthetic.SyntheticStreets("val", image_size=(32, 64), length=4)
+    image, mask = data.load(1)
+    assert 1 in data.drawn
+    image[:] = 0  # a caller changing what it got does not change the kept scene
+    again, mask_again = data.load(1)
+    fresh, fresh_mask = data.draw(1)
+    assert np.array_equal(again, fresh) and np.array_equal(mask_again, fresh_mask) and again.any()
+    big = synthetic.SyntheticStreets("train", image_size=(512, 1024))  # 2000 scenes: 4 GB, over the budget
+    assert big.drawn is None and np.array_equal(big.load(0)[1], big.draw(0)[1])
