@@ -29,7 +29,7 @@ def setup(seed: int = 0, device: str = "auto", threads: int = 2) -> torch.device
 
 
 def train_model(name: str, train_data, val_data, params: dict, evaluations: int = 5, fit_options=None,
-                curves: bool = True, curve_items: int | None = 50, **options):
+                curves: bool = True, curve_items: int | None = 25, **options):
     """``seglib.train.recipe.train_model`` with the notebooks' live training curves: with
     ``curves=True`` a ``viz.LiveCurves`` figure updates after each of the ``evaluations``
     (outside a notebook it draws nothing).  The evaluations before the last score the first
