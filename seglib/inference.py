@@ -80,7 +80,6 @@ def image_is_batch(image):
     return isinstance(image, torch.Tensor) and image.dim() == 4
 
 
-@torch.no_grad()
 def prediction_size(dataset: Dataset, size: tuple[int, int] | str | None) -> tuple[int, int] | None:
     """The size ``evaluate(..., native_resolution=True)`` runs the model at: ``size="train"``
     means the dataset's ``image_size`` (the size the model learnt at), or the image's own size
@@ -94,6 +93,7 @@ def prediction_size(dataset: Dataset, size: tuple[int, int] | str | None) -> tup
     return tuple(size)
 
 
+@torch.no_grad()  # no autograd graph: scoring needs no gradients, and builds none
 def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: str | torch.device | None = None,
              native_resolution: bool = False, size: tuple[int, int] | str | None = "train",
              num_workers: int = 0, per_image: bool = False, limit: int | None = None) -> dict:
@@ -163,6 +163,7 @@ def worst_images(model: nn.Module, dataset: Dataset, count: int = 3, **evaluate_
     return [(int(index), float(image_miou[index])) for index in order[:count]]
 
 
+@torch.no_grad()
 def boundary_miou(model: nn.Module, dataset: Dataset, batch_size: int = 16, device: str | torch.device | None = None,
                   **boundary_options) -> float:
     """The mean Boundary IoU (``seglib.BoundaryIoU``: the IoU of the bands along each class's

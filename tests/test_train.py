@@ -357,3 +357,13 @@ def test_a_model_without_parameters_has_a_device():
 
     assert model_device(torch.nn.ReLU()).type == "cpu"
     assert model_device(torch.nn.BatchNorm2d(3, affine=False)).type == "cpu"  # buffers only
+
+
+@pytest.mark.parametrize("score", ["evaluate", "boundary_miou", "worst_images"])
+def test_scoring_builds_no_autograd_graph(stripes, tiny_unet, score):
+    import seglib
+
+    model, grad_enabled = tiny_unet(), []
+    model.register_forward_hook(lambda module, inputs, output: grad_enabled.append(torch.is_grad_enabled()))
+    getattr(seglib, score)(model, stripes(length=4, image_size=(32, 32)))
+    assert grad_enabled and not any(grad_enabled)
