@@ -9,6 +9,7 @@ exit status on a failing notebook are checked without a kernel.
 """
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -179,3 +180,20 @@ def test_committed_notebooks_hold_no_widget_views():
         text = path.read_text()
         assert "application/vnd.jupyter.widget-view+json" not in text, \
             f"{path.name}: refresh it with tools/refresh_notebooks.py"
+
+
+def test_runner_gives_the_notebooks_one_training_cache_and_can_empty_it(tmp_path, monkeypatch):
+    seen = []
+
+    def execute(notebook, output, parameters, **options):
+        seen.append(os.environ["SEGLIB_TRAINING_CACHE"])  # what the kernel papermill starts inherits
+        return fake_execute({"a.ipynb": "0.5"})(notebook, output, parameters, **options)
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    monkeypatch.setenv("SEGLIB_TRAINING_CACHE", str(tmp_path / "session"))
+    cache = tmp_path / "cache"
+    (cache / "old").mkdir(parents=True)
+    arguments = [str(tmp_path / "a.ipynb"), "--output-dir", str(tmp_path / "out"), "--training-cache", str(cache)]
+    assert run_notebooks.main(arguments) == 0 and (cache / "old").exists()  # kept between runs
+    assert run_notebooks.main(arguments + ["--fresh-cache"]) == 0 and not cache.exists()  # emptied first
+    assert seen == [str(cache), str(cache)]
