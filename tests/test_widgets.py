@@ -58,6 +58,15 @@ def check_bundle(widget):
     assert jpeg[:2] == b"\xff\xd8" and len(jpeg) < 150_000
 
 
+def model_confusion(model, data):
+    """The ConfusionMatrix of ``model``'s predictions over ``data``, image by image."""
+    cm = ConfusionMatrix(data.num_classes)
+    for index in range(len(data)):
+        image, mask = data[index]
+        cm.update(predict(model, image)[None], mask[None])
+    return cm
+
+
 def table_cells(html_text):
     """The text of every right-aligned cell of an IoU table, row by row."""
     return re.findall(r'<td style="padding[^"]*">(?:<b>)?([^<]*)', html_text)
@@ -265,10 +274,7 @@ def test_confusion_highlights_example_pixels(data):
 
 def test_confusion_finds_examples_with_a_model(data, tiny_unet):
     model = tiny_unet()
-    cm = ConfusionMatrix(3)
-    for index in range(len(data)):
-        image, mask = data[index]
-        cm.update(predict(model, image)[None], mask[None])
+    cm = model_confusion(model, data)
     explorer = ConfusionExplorer(cm, data.classes, dataset=data, model=model, search_items=2)
     assert len(explorer.predicted) <= 2
     assert explorer.view() is None or explorer.view().shape == SIZE + (3,)
@@ -377,10 +383,7 @@ def test_wrap_breaks_at_spaces_then_after_separators_then_inside_words():
 
 def test_every_widgets_still_is_readable_width_with_whole_titles(data, tiny_unet):
     model = tiny_unet()
-    cm = ConfusionMatrix(3)
-    for index in range(len(data)):
-        image, mask = data[index]
-        cm.update(predict(model, image)[None], mask[None])
+    cm = model_confusion(model, data)
     explorer = PredictionExplorer(data, {"deeplabv3plus": model, "unet": ConstantModel(label=2)})
     explorer.compare.value = "unet"
     widgets = [DatasetBrowser(data), explorer, PhotoPredictor(model, data),
