@@ -2,7 +2,9 @@
 one parametrized test over every builder)."""
 
 import math
+import re
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -19,6 +21,17 @@ def test_registry_names_are_the_public_ones():
                           "deeplabv3plus", "pspnet"}
     with pytest.raises(ValueError, match="unknown model 'segnet'; valid names: deeplabv3, deeplabv3plus"):
         create_model("segnet", num_classes=3)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.0, True, "9", None])
+@pytest.mark.parametrize("name", ["unet", "fcn8s"])
+def test_a_class_count_that_is_not_a_positive_int_is_refused(name, bad):
+    with pytest.raises(ValueError, match=f"num_classes must be a positive int, .* got {re.escape(repr(bad))}$"):
+        create_model(name, num_classes=bad)
+
+
+def test_a_numpy_class_count_is_accepted():
+    assert create_model("unet", num_classes=np.int64(2)).config["num_classes"] == 2
 
 
 @pytest.mark.parametrize("name", NAMES)

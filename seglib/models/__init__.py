@@ -8,6 +8,7 @@ laptop CPU; options such as ``backbone`` or ``base_channels`` give the paper's c
 """
 
 import inspect
+import numbers
 
 from torch import nn
 
@@ -19,7 +20,7 @@ from .pspnet import PSPNet
 from .sizes import size_error, suggest_size
 from .unet import UNet
 
-__all__ = ["MODELS", "count_parameters", "create_model", "list_models", "replace_head", "size_divisor", "size_error",
+__all__ = ["MODELS", "check_num_classes", "count_parameters", "create_model", "list_models", "replace_head", "size_divisor", "size_error",
            "suggest_size"]
 
 MODELS = {
@@ -42,9 +43,17 @@ def create_model(name: str, num_classes: int, **options) -> nn.Module:
     """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; valid names: {', '.join(sorted(MODELS))}")
+    check_num_classes(num_classes)
     model = MODELS[name](num_classes=num_classes, **options)
     model.config = {"name": name, "num_classes": num_classes, **options}
     return model
+
+
+def check_num_classes(num_classes) -> None:
+    """Refuse a class count that is not a positive int (0, -3, 2.0, True), saying what it is."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int, the number of classes the model predicts "
+                         f"(e.g. train_data.num_classes), got {num_classes!r}")
 
 
 def size_divisor(name: str, **options) -> int:

@@ -10,7 +10,7 @@ with the number of classes, found by building the same model for two class count
 import torch
 from torch import nn
 
-from . import create_model
+from . import check_num_classes, create_model
 
 
 def class_dependent(config: dict, num_classes: int) -> set[str]:
@@ -34,8 +34,7 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Module:
     if not config:
         raise ValueError("replace_head needs a model built by seglib.create_model (it reads model.config "
                          "to rebuild the model for the new classes)")
-    if not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    check_num_classes(num_classes)
     options = {k: v for k, v in config.items() if k not in ("name", "num_classes", "pretrained")}
     new_names = class_dependent(config, num_classes)
     new = create_model(config["name"], num_classes=num_classes, **options)
