@@ -11,6 +11,7 @@ exit status on a failing notebook are checked without a kernel.
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -197,3 +198,28 @@ def test_runner_gives_the_notebooks_one_training_cache_and_can_empty_it(tmp_path
     assert run_notebooks.main(arguments) == 0 and (cache / "old").exists()  # kept between runs
     assert run_notebooks.main(arguments + ["--fresh-cache"]) == 0 and not cache.exists()  # emptied first
     assert seen == [str(cache), str(cache)]
+
+
+@pytest.mark.slow
+def test_07s_data_cells_print_what_is_committed_with_an_empty_data_cache(shared_data, tmp_path):
+    """A student's first run builds the CamVid cache: nbval must find the same checked outputs
+    then (a cache build's progress bar inside a checked cell once added an output)."""
+    nb = nbformat.read(ROOT / "notebooks" / "07_camvid.ipynb", as_version=4)
+    last = next(i for i, c in enumerate(nb.cells) if "reference_frame_gaps(" in c.source)  # before training
+    nb.cells = nb.cells[:last + 1]
+    checked = [c for c in nb.cells if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert len(checked) >= 3  # the class shares, an exercise's check, the frame gaps
+    head = tmp_path / "07_data_cells.ipynb"
+    nbformat.write(nb, head)
+    cache, home = tmp_path / "cache", tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "SEGLIB_CACHE": str(cache), "HOME": str(home),
+           "SEGLIB_CAMVID": str(shared_data / "camvid11"), "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=",
+                           "--nbval-lax", "--nbval-current-env", f"--nbval-sanitize-with={ROOT / 'nbval_sanitize.cfg'}",
+                           "--rootdir", str(tmp_path), str(head)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert f"{len([c for c in nb.cells if c.cell_type == 'code'])} passed" in done.stdout
+    built = sorted(p.name.split("-")[1] for p in cache.glob("camvid-*-176x240-*.images.npy"))
+    assert built == ["held_out", "train", "train", "val"], built  # the cache was empty: every split built

@@ -10,7 +10,8 @@ Runs each notebook top to bottom with its default parameters (what nbval re-chec
 keeps the committed copy small and clean: no stored widget state and no widget views
 (a saved progress bar would show its first frame, "0/250", forever; a seglib widget keeps
 its static image), no timestamps.  Run it after a change
-to seglib that alters what a notebook prints, then commit the notebooks.
+to seglib that alters what a notebook prints, then commit the notebooks.  The kernels run
+at AVX2 on every x86-64 machine (``pinned_kernels``), as in the test suite.
 
 ``--cells`` re-executes only the cells given (indices, as ``12-20,25``) in a fresh kernel, after
 the notebook's set-up cells (every cell up to the one that calls ``setup(``): for cells that
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from pinned_kernels import pin_cpu_kernels
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -123,6 +125,7 @@ def main(argv=None):
     # The kernel inherits this environment: a non-interactive backend (CI sets MPLBACKEND=Agg)
     # would make it drop every figure from the committed outputs.
     os.environ.pop("MPLBACKEND", None)
+    pin_cpu_kernels()  # the kernels the suite's nbval runs use: the same numbers on every machine
     for path in [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
         start = time.perf_counter()
         if args.run_dir:

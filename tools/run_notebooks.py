@@ -16,6 +16,9 @@ The notebooks share a training cache (``seglib.train.cache``) in ``--training-ca
 with the same recipe by an earlier notebook (06 compares the models 01-05 trained) or an
 earlier run is loaded, not trained again.  ``--fresh-cache`` empties it first, so the times
 printed are those of a first run.
+
+Every x86-64 machine runs the kernels at AVX2 (``pinned_kernels``), as the test suite does, so
+the numbers printed are those nbval compares on any other machine.
 """
 
 import argparse
@@ -29,6 +32,7 @@ import time
 from pathlib import Path
 
 import papermill
+from pinned_kernels import pin_cpu_kernels
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = re.compile(r"FINAL val mIoU: ([0-9.]+|nan)")
@@ -109,6 +113,7 @@ def main(argv=None):
     if args.fresh_cache and args.training_cache != "off":
         shutil.rmtree(args.training_cache, ignore_errors=True)
     os.environ["SEGLIB_TRAINING_CACHE"] = args.training_cache  # the kernels papermill starts inherit it
+    pin_cpu_kernels()  # and these
 
     notebooks = [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     parameters = {name: parse_value(value) for name, value in args.parameter}
