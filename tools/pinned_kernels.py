@@ -12,8 +12,9 @@ CPU of the last decade has:
 * ``MKL_ENABLE_INSTRUCTIONS=AVX2``: MKL's matrix products (on AMD CPUs MKL takes its AVX2 path anyway).
 
 A variable already set in the environment wins (``ATEN_CPU_CAPABILITY=avx512
-ONEDNN_MAX_CPU_ISA=ALL``, say, to time the native kernels).  Elsewhere (ARM, a laptop's JupyterLab) nothing is pinned: numbers may differ in the last
-digits, and facts checked by nbval are margins wide enough for that.  Each is read when its
+ONEDNN_MAX_CPU_ISA=ALL``, say, to time the native kernels).  Elsewhere (ARM, a laptop's
+JupyterLab) nothing is pinned: numbers may differ in the last digits, and facts checked by
+nbval are margins wide enough for that.  Each is read when its
 library first runs a kernel, so setting them in a running process works until then, and every
 process started afterwards (the notebook kernels) inherits them.
 """

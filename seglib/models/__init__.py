@@ -20,8 +20,8 @@ from .pspnet import PSPNet
 from .sizes import size_error, suggest_size
 from .unet import UNet
 
-__all__ = ["MODELS", "check_num_classes", "count_parameters", "create_model", "list_models", "replace_head", "size_divisor", "size_error",
-           "suggest_size"]
+__all__ = ["MODELS", "check_num_classes", "count_parameters", "create_model", "list_models", "replace_head",
+           "size_divisor", "size_error", "suggest_size"]
 
 MODELS = {
     "fcn32s": FCN32s,
