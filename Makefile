@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_data_cache.py
 	$(PY) benchmarks/bench_widgets.py
 	$(PY) benchmarks/bench_metrics.py
+	$(PY) benchmarks/bench_pinned_kernels.py
 
 # nbgrader course folder course/ (git-ignored): source/ with solutions, release/ without (README: Teaching)
 assignments: $(STAMP)

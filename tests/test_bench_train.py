@@ -1,10 +1,11 @@
-"""Smoke tests of benchmarks/bench_train.py and benchmarks/camvid_results.py at tiny sizes.
+"""Smoke tests of benchmarks/bench_train.py, camvid_results.py and bench_pinned_kernels.py at tiny sizes.
 
 Speed is the benchmarks' business, not the tests': these check that they run, fill every
 column and mark what the device cannot do as n/a."""
 
 import importlib
 import json
+import platform
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,17 @@ def test_camvid_results_reports_miou_per_class(bench, tiny_models, shared_data, 
     assert "| unet " in out and "| Bicyclist " in out and "held-out drive 0006R0 mIoU" in out
     assert "python benchmarks/camvid_results.py --image_size 32x48" in out
     assert "--crop 16x32" in out and "--held_out_drive 0006R0" in out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(platform.machine().lower() not in {"x86_64", "amd64"}, reason="the AVX2 pin is x86-64's")
+def test_bench_pinned_kernels_times_both_variants_in_child_processes(bench, capsys):
+    module = bench("bench_pinned_kernels")
+    native = module.child_run("unet", 1, pinned=False)
+    pinned = module.child_run("unet", 1, pinned=True)
+    assert pinned["capability"] == "AVX2" and len(pinned["losses"]) == 3  # 2 warm-up steps + 1 timed
+    assert native["capability"] in {"AVX2", "AVX512", "DEFAULT", "NO AVX"}  # the machine's own choice
+    assert pinned["images_per_s"] > 0 and native["images_per_s"] > 0
+    module.main(["--models", "unet", "--steps", "1", "--rounds", "1"])
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("unet "))
+    assert "img/s" in row and row.rstrip().endswith(("yes", "no"))
