@@ -41,11 +41,12 @@ class DoubleConv(nn.Sequential):
 
 
 class SeparableConv(nn.Sequential):
-    """Depthwise-separable convolution (Chollet, Xception): a depthwise ``kernel_size``
-    convolution (one filter per input channel, ``groups=in_channels``), then a 1x1
-    pointwise convolution that mixes channels, batch norm and an activation.
+    """Depthwise-separable convolution (Sifre & Mallat; used in Xception and MobileNets): a
+    depthwise ``kernel_size`` convolution (one filter per input channel, ``groups=in_channels``),
+    then a 1x1 pointwise convolution that mixes channels, batch norm and an activation.
 
-    Its multiply-adds are ``1/out_channels + 1/kernel_size**2`` of a standard convolution's."""
+    Its multiply-adds are ``1/out_channels + 1/kernel_size**2`` of a standard convolution's
+    (MobileNets, Howard et al. 2017, sec. 3.1)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1, dilation: int = 1,
                  padding: int | None = None, activation: Callable[..., nn.Module] = nn.ReLU):

@@ -1,7 +1,8 @@
 """Dilated depthwise-separable U-Net: a U-Net built from depthwise-separable convolutions
-(Chollet, "Xception", CVPR 2017, arXiv:1610.02357) run at several dilation rates side by
-side (Yu & Koltun, "Multi-scale context aggregation by dilated convolutions", ICLR 2016,
-arXiv:1511.07122).
+(Sifre & Mallat; Chollet, "Xception", CVPR 2017, arXiv:1610.02357; Howard et al., "MobileNets",
+arXiv:1704.04861) run at several dilation rates side by side (atrous convolution: Chen et al.,
+DeepLab, ICLR 2015; named dilated convolution by Yu & Koltun, "Multi-scale context aggregation
+by dilated convolutions", ICLR 2016, arXiv:1511.07122).
 
 A depthwise-separable convolution factors a ``K x K`` convolution from ``C_in`` to ``C_out``
 channels into a depthwise ``K x K`` one (one filter per channel) and a 1x1 one that mixes
