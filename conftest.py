@@ -11,7 +11,7 @@ any notebook kernel starts, so they share it): what one test or notebook trained
 with the same recipe loads, and nothing from outside the session is ever read.
 
 On x86-64 every test and notebook kernel runs PyTorch's CPU kernels at AVX2
-(``tools/pinned_kernels.py``): set here, before any kernel runs, and inherited by the kernels
+(``seglib.seeding.pin_cpu_kernels``): set here, before any kernel runs, and inherited by the kernels
 nbval and papermill start, so the committed outputs match on CPUs with and without AVX512."""
 
 import os
@@ -22,10 +22,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
-from pinned_kernels import pin_cpu_kernels  # noqa: E402
 from run_notebooks import skip_reason  # noqa: E402  (the rule make run follows: one place)
 
-pin_cpu_kernels()
+from seglib.seeding import pin_cpu_kernels  # noqa: E402
+
+pin_cpu_kernels()  # before any test or kernel runs a tensor operation
 
 
 def pytest_configure(config):

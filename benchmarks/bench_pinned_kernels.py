@@ -4,7 +4,7 @@
     python benchmarks/bench_pinned_kernels.py --models unet --steps 10 --rounds 5
 
 The suite, ``make run`` and ``tools/refresh_notebooks.py`` run PyTorch's CPU kernels at AVX2
-on every x86-64 machine (``tools/pinned_kernels.py``), so that the notebooks print the same
+on every x86-64 machine (``seglib.seeding.pin_cpu_kernels``), so that the notebooks print the same
 numbers with and without AVX512.  On a CPU with AVX512 that gives up speed; this measures how
 much.  PyTorch reads the kernel choice once per process, so each measurement is a child
 process: the notebooks' recipe (96x128, batch 8, 2 threads, AdamW, cross-entropy) trains
@@ -20,13 +20,10 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from common import hardware, median
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-from pinned_kernels import PINNED_KERNELS  # noqa: E402
+from seglib.seeding import PINNED_KERNELS
 
 CHILD = """
 import json, sys, time

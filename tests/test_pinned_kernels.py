@@ -1,18 +1,15 @@
-"""The suite's CPU kernels are pinned to AVX2 on x86-64 (tools/pinned_kernels.py, applied by the
+"""The suite's CPU kernels are pinned to AVX2 on x86-64 (seglib.seeding.pin_cpu_kernels, applied by the
 root conftest.py), in this process and in every process it starts, notebook kernels included."""
 
 import os
 import platform
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-from pinned_kernels import PINNED_KERNELS, pin_cpu_kernels  # noqa: E402
+from seglib.seeding import PINNED_KERNELS, pin_cpu_kernels
 
 X86 = platform.machine().lower() in {"x86_64", "amd64"}
 PINNED_HERE = all(os.environ.get(name) == value for name, value in PINNED_KERNELS.items())

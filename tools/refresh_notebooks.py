@@ -11,7 +11,7 @@ keeps the committed copy small and clean: no stored widget state and no widget v
 (a saved progress bar would show its first frame, "0/250", forever; a seglib widget keeps
 its static image), no timestamps.  Run it after a change
 to seglib that alters what a notebook prints, then commit the notebooks.  The kernels run
-at AVX2 on every x86-64 machine (``pinned_kernels``), as in the test suite.
+at AVX2 on every x86-64 machine (``seglib.seeding.pin_cpu_kernels``), as in the test suite.
 
 ``--cells`` re-executes only the cells given (indices, as ``12-20,25``) in a fresh kernel, after
 the notebook's set-up cells (every cell up to the one that calls ``setup(``): for cells that
@@ -27,7 +27,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from pinned_kernels import pin_cpu_kernels
+
+from seglib.seeding import pin_cpu_kernels
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

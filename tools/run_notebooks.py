@@ -17,7 +17,7 @@ with the same recipe by an earlier notebook (06 compares the models 01-05 traine
 earlier run is loaded, not trained again.  ``--fresh-cache`` empties it first, so the times
 printed are those of a first run.
 
-Every x86-64 machine runs the kernels at AVX2 (``pinned_kernels``), as the test suite does, so
+Every x86-64 machine runs the kernels at AVX2 (``seglib.seeding.pin_cpu_kernels``), as the test suite does, so
 the numbers printed are those nbval compares on any other machine.
 """
 
@@ -32,7 +32,8 @@ import time
 from pathlib import Path
 
 import papermill
-from pinned_kernels import pin_cpu_kernels
+
+from seglib.seeding import pin_cpu_kernels
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = re.compile(r"FINAL val mIoU: ([0-9.]+|nan)")
