@@ -7,8 +7,9 @@ The suite, ``make run`` and ``tools/refresh_notebooks.py`` run PyTorch's CPU ker
 on every x86-64 machine (``seglib.seeding.pin_cpu_kernels``), so that the notebooks print the same
 numbers with and without AVX512.  On a CPU with AVX512 that gives up speed; this measures how
 much.  PyTorch reads the kernel choice once per process, so each measurement is a child
-process: the notebooks' recipe (96x128, batch 8, 2 threads, AdamW, cross-entropy) trains
-``--steps`` steps after 2 warm-up steps, with the native kernels (the baseline) and with the
+process: ``fit``'s own ``train_step`` on the notebooks' recipe (96x128, batch 8, 2 threads,
+AdamW, cross-entropy), timed by ``seglib.costs.seconds_per_call`` over ``--steps`` steps after 2
+warm-up steps, with the native kernels (the baseline) and with the
 pin, alternately, ``--rounds`` times; the table gives the median images/s of each and the
 ratio (> 1: the pin is faster).  Both start from the same seed, so the last column says
 whether their losses were bitwise equal: on a CPU without AVX512 they are (the pin changes
@@ -21,38 +22,30 @@ import os
 import subprocess
 import sys
 
+import torch
 from common import hardware, median
 
 from seglib.seeding import PINNED_KERNELS
 
 CHILD = """
-import json, sys, time
+import json, sys
 import torch
-import torch.nn.functional as F
 import seglib
+from seglib.costs import seconds_per_call
+from seglib.train.step import make_loss, train_step
 
 name, steps = sys.argv[1], int(sys.argv[2])
 torch.manual_seed(0)
 torch.set_num_threads(2)
-model = seglib.create_model(name, num_classes=9)
+model = seglib.create_model(name, num_classes=9).train()
 optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
 images, masks = torch.randn(8, 3, 96, 128), torch.randint(0, 9, (8, 96, 128))
-losses, start = [], None
-for step in range(steps + 2):
-    if step == 2:
-        start = time.perf_counter()
-    out = model.train()(images)
-    logits = out[0] if isinstance(out, tuple) else out
-    loss = F.cross_entropy(logits, masks)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    losses.append(loss.item())
-seconds = time.perf_counter() - start
-print(json.dumps({"images_per_s": 8 * steps / seconds, "losses": losses,
+scaler, loss_fn, losses = torch.amp.GradScaler("cpu", enabled=False), make_loss(), []
+step = lambda: losses.append(train_step(model, images, masks, optimizer, loss_fn, scaler, None).item())
+seconds = seconds_per_call(step, steps, 2, torch.device("cpu"))  # fit's own step, after 2 warm-up steps
+print(json.dumps({"images_per_s": 8 / seconds, "losses": losses,
                   "capability": torch.backends.cpu.get_cpu_capability()}))
 """
-
 
 def child_run(name: str, steps: int, pinned: bool) -> dict:
     """One child process's measurement: images/s, its losses, its kernels' capability."""
@@ -70,7 +63,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=8, help="timed steps per child process")
     parser.add_argument("--rounds", type=int, default=3, help="child processes per variant, alternated")
     args = parser.parse_args(argv)
-    print(f"# {hardware(__import__('torch').device('cpu'))}; train step 96x128 b8, {args.steps} steps x "
+    print(f"# {hardware(torch.device('cpu'))}; train step 96x128 b8, {args.steps} steps x "
           f"{args.rounds} rounds per variant")
     print(f"\n{'model':<16} {'native':>22} {'pinned':>14} {'ratio':>7}  same losses")
     for name in args.models:

@@ -13,6 +13,7 @@ import torch
 
 import seglib
 import seglib.train.recipe
+from seglib.seeding import X86_64
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -90,7 +91,7 @@ def test_camvid_results_reports_miou_per_class(bench, tiny_models, shared_data, 
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(platform.machine().lower() not in {"x86_64", "amd64"}, reason="the AVX2 pin is x86-64's")
+@pytest.mark.skipif(platform.machine().lower() not in X86_64, reason="the AVX2 pin is x86-64's")
 def test_bench_pinned_kernels_times_both_variants_in_child_processes(bench, capsys):
     module = bench("bench_pinned_kernels")
     native = module.child_run("unet", 1, pinned=False)

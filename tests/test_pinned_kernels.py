@@ -9,9 +9,9 @@ import sys
 import pytest
 import torch
 
-from seglib.seeding import PINNED_KERNELS, pin_cpu_kernels
+from seglib.seeding import PINNED_KERNELS, X86_64, pin_cpu_kernels
 
-X86 = platform.machine().lower() in {"x86_64", "amd64"}
+X86 = platform.machine().lower() in X86_64
 PINNED_HERE = all(os.environ.get(name) == value for name, value in PINNED_KERNELS.items())
 needs_pins = pytest.mark.skipif(not (X86 and PINNED_HERE),
                                 reason="not x86-64, or a pinned variable was overridden in the environment")
