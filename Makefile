@@ -3,6 +3,7 @@
 #   make test   the whole test suite (unit tests, nbval on the notebooks, papermill runs)
 #   make test-fast  the tests not marked slow: no notebook, kernel or server (under 2 minutes)
 #   make assignments  nbgrader assignments from the notebooks: course/release/ (student versions)
+#   make site   the course website from the committed notebooks: site/student/ and site/instructor/ (offline)
 # Both create (or reuse) the virtual environment .venv and install what they need.
 
 PYTHON ?= python3
@@ -10,11 +11,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.seglib-installed
 
-.PHONY: run test test-fast lint bench lab install clean assignments
+.PHONY: run test test-fast lint bench lab install clean assignments site
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[notebooks,test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[notebooks,test,docs]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -44,8 +45,12 @@ bench: $(STAMP)
 assignments: $(STAMP)
 	$(PY) tools/make_assignments.py $(ARGS)
 
+# The website (README: The course as a website): nothing is executed or downloaded; ARGS="--edition student"
+site: $(STAMP)
+	$(PY) tools/build_site.py $(ARGS)
+
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf runs site .pytest_cache
