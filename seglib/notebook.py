@@ -29,26 +29,32 @@ def setup(seed: int = 0, device: str = "auto", threads: int = 2) -> torch.device
 
 
 def train_model(name: str, train_data, val_data, params: dict, evaluations: int = 5, fit_options=None,
-                curves: bool = True, curve_items: int | None = 25, **options):
+                curves: bool = True, curve_items: int | None = 25, label: str | None = None, **options):
     """``seglib.train.recipe.train_model`` with the notebooks' live training curves: with
-    ``curves=True`` a ``viz.LiveCurves`` figure updates after each of the ``evaluations``
-    (outside a notebook it draws nothing).  The evaluations before the last score the first
-    ``curve_items`` val images, a cheap curve; the last scores them all.  Returns ``(model, history)``."""
+    ``curves=True`` a ``viz.LiveCurves`` figure titled ``label`` (the run's name; ``name`` by
+    default) updates after each of the ``evaluations`` (outside a notebook it draws nothing).
+    The evaluations before the last score the first ``curve_items`` val images, a cheap curve;
+    the last scores them all.  Returns ``(model, history)``."""
     callbacks = ()
     if curves:
         from .viz import LiveCurves
 
-        callbacks = (LiveCurves(title=name),)
+        callbacks = (LiveCurves(title=label or name),)
     return recipe.train_model(name, train_data, val_data, params, evaluations, fit_options, callbacks,
                               curve_items, **options)
 
 
-def iou_table(results: dict, classes) -> str:
+def iou_table(results: dict, classes, columns: int = 5) -> str:
     """Per-class IoU of several runs side by side: ``results`` maps a column name to a
-    history record (``history.last``); rows are classes, then mIoU and pixel accuracy."""
+    history record (``history.last``); rows are classes, then mIoU and pixel accuracy.  More
+    than ``columns`` runs are split into tables of at most ``columns``, one under the other,
+    so that the text never wraps."""
     names = list(results)
+    if len(names) > columns:
+        blocks = [names[i:i + columns] for i in range(0, len(names), columns)]
+        return "\n\n".join(iou_table({n: results[n] for n in block}, classes, columns) for block in blocks)
     width = max(8, *(len(n) for n in names))
-    label = max(len(c) for c in classes) + 1
+    label = max(len(c) for c in [*classes, "pixel acc"]) + 1
     lines = [" " * label + "".join(f"{n:>{width + 1}}" for n in names)]
 
     def cell(value):

@@ -94,6 +94,16 @@ def model_options_problems(model_options) -> list[str]:
     return problems
 
 
+def divisor_of(name: str, model_options) -> int:
+    """What model ``name`` needs the image size to be a multiple of, built with its options in
+    ``model_options`` when they are valid (bad options are reported on their own)."""
+    options = model_options.get(name, {}) if isinstance(model_options, dict) else {}
+    try:
+        return models.size_divisor(name, **(options if isinstance(options, dict) else {}))
+    except TypeError:  # an option the model does not take: model_options_problems names it
+        return models.size_divisor(name)
+
+
 def is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -101,13 +111,15 @@ def is_int(value) -> bool:
 def check_params(*, dataset: str, data_root: str | None = None, image_size: Sequence[int] | str,
                  batch_size: int, steps: int, max_minutes: float | None = None, lr: float, device: str = "auto",
                  seed: int = 0, model: str | None = None, size_divisor: int | None = None,
-                 model_options: dict | str | None = None, seeds: Sequence[int] | str | None = None) -> dict:
+                 model_options: dict | str | None = None, seeds: Sequence[int] | str | None = None,
+                 models: Sequence[str] = ()) -> dict:
     """Validate the run parameters; raise one ValueError listing every bad value and what to use.
 
-    ``image_size`` must suit ``model`` (``seglib.models.size_divisor``); ``size_divisor``
-    overrides what the size must be a multiple of (a notebook that trains several models
-    passes the largest).  ``seeds``: the training seeds of a notebook that repeats its runs
-    (a list, or papermill's text ``"[0, 1, 2]"`` / ``"0,1,2"``); ``(seed,)`` when None.
+    ``image_size`` must suit ``model`` and every name in ``models`` (a notebook that trains
+    several), each built with its ``model_options`` (``seglib.models.size_divisor``);
+    ``size_divisor`` overrides what the size must be a multiple of.  ``seeds``: the training
+    seeds of a notebook that repeats its runs (a list, or papermill's text ``"[0, 1, 2]"`` /
+    ``"0,1,2"``); ``(seed,)`` when None.
     Returns the parameters as a dict, ``image_size`` and ``seeds`` as tuples of ints."""
     problems = []
     image_size = parse_size(image_size)
@@ -115,17 +127,19 @@ def check_params(*, dataset: str, data_root: str | None = None, image_size: Sequ
         problems.append(f"dataset={dataset!r} is unknown; valid names: {', '.join(list_datasets())}")
     if data_root is not None and not isinstance(data_root, str):
         problems.append(f"data_root must be None or a folder path string, got {data_root!r}")
-    known_model = model is None or model in list_models()
-    if not known_model:
-        problems.append(f"model={model!r} is unknown; valid names: {', '.join(list_models())}")
+    names = ([model] if model is not None else []) + list(models)
+    unknown = [name for name in names if name not in list_models()]
+    for name in unknown:
+        problems.append(f"{'model=' if name == model else 'models: '}{name!r} is unknown; "
+                        f"valid names: {', '.join(list_models())}")
     try:
         check_image_size(image_size)
     except ValueError as error:
         problems.append(str(error))
     else:
-        if size_divisor is None:
-            size_divisor = models.size_divisor(model) if model is not None and known_model else 1
-        problem = size_error(image_size, size_divisor, model or "these models")
+        if size_divisor is None and not unknown:
+            size_divisor = max([1] + [divisor_of(name, parse_options(model_options)) for name in names])
+        problem = size_error(image_size, size_divisor or 1, " and ".join(names) or "these models")
         if problem:
             problems.append(problem)
     if not (is_int(batch_size) and batch_size > 0):

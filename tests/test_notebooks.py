@@ -171,6 +171,15 @@ def test_every_notebook_follows_the_conventions():
         assert checked, f"{path.name}: no cell tagged nbval-check-output"
         assert not any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code), \
             f"{path.name}: mark checked cells with the nbval-check-output tag, not a comment"
+        # The suite's facts about a training run sit in collapsed cells, out of the student's reading path.
+        for cell in checked:
+            source = "".join(cell["source"])
+            facts = "course-facts" in cell["metadata"].get("tags", [])
+            if "nbgrader" not in cell["metadata"] and re.search(r"STATED|\.last\[|histor", source):
+                assert facts, f"{path.name}: a checked fact about training outside a course-facts cell: {source[:80]}"
+            if facts:
+                assert cell["metadata"].get("jupyter") == {"source_hidden": True, "outputs_hidden": True}, \
+                    f"{path.name}: a course-facts cell must be collapsed (source and outputs hidden)"
         assert path.stat().st_size < 2_000_000, f"{path.name} is over 2 MB"
         assert "widgets" not in nb["metadata"], f"{path.name}: strip the stored widget state"
         assert '"image/png"' in path.read_text(), f"{path.name}: committed without its figures"

@@ -59,6 +59,10 @@ def test_train_model_follows_the_notebook_parameters(stripes):
     lines = table.splitlines()
     assert lines[0].split() == ["a", "b"] and lines[1].split()[0] == "left"
     assert lines[1].split()[-1] == "-" and lines[-2].split()[0] == "mIoU" and len(lines) == 1 + 3 + 2
+    seven = iou_table({f"run {i}": history.last for i in range(7)}, data.classes, columns=3)
+    blocks = seven.split("\n\n")  # 3 + 3 + 1 runs, one table under the other
+    assert [block.splitlines()[0].split()[1::2] for block in blocks] == [["0", "1", "2"], ["3", "4", "5"], ["6"]]
+    assert max(map(len, seven.splitlines())) == len(blocks[0].splitlines()[0])
 
 
 def test_the_image_size_must_suit_the_model_named():
@@ -66,6 +70,18 @@ def test_the_image_size_must_suit_the_model_named():
     with pytest.raises(ValueError, match=r"80x128 does not suit fcn8s: .* of 32, e.g. image_size=\(64, 128\)"):
         check_params(**{**GOOD, "model": "fcn8s", "image_size": (80, 128)})
     assert check_params(**{**GOOD, "model": "unet", "image_size": (80, 128)})["image_size"] == (80, 128)
+
+
+def test_the_image_size_must_suit_every_model_a_notebook_trains_with_its_options():
+    # unet needs multiples of 16, fcn8s of 32: together 32, read from the models, not typed in
+    assert check_params(**{**GOOD, "models": ["unet"], "image_size": (80, 128)})["image_size"] == (80, 128)
+    with pytest.raises(ValueError, match=r"80x128 does not suit unet and fcn8s: .* of 32"):
+        check_params(**{**GOOD, "models": ["unet", "fcn8s"], "image_size": (80, 128)})
+    # unet at depth 3 needs multiples of 4 only; at depth 5, 16
+    shallow = {"unet": {"depth": 3}}
+    assert check_params(**{**GOOD, "models": ["unet"], "model_options": shallow, "image_size": (36, 60)})
+    with pytest.raises(ValueError, match="models: 'segnet' is unknown; valid names: deeplabv3"):
+        check_params(**{**GOOD, "models": ["unet", "segnet"]})
 
 
 @pytest.mark.parametrize("name, options", [(name, {}) for name in list_models()] + [

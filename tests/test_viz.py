@@ -221,6 +221,18 @@ def test_plot_history_draws_loss_metrics_and_the_learning_rate():
     assert lines_by_label(viz.plot_history(history, ax=ax))["learning rate"].get_ydata().tolist() == history["lr"]
 
 
+def test_plot_history_marks_the_points_scored_on_fewer_val_images():
+    records = history_of((10, 20, 30)).records
+    history = History([{**record, "val_items": n} for record, n in zip(records, (25, 25, 200))])
+    fig = viz.plot_history(history)
+    assert "the first 25 val images; last point: all 200" in fig.axes[0].get_title()
+    open_points = [line for ax in fig.axes for line in ax.lines if line.get_markerfacecolor() == "white"]
+    assert [line.get_xdata().tolist() for line in open_points] == [[10, 20], [10, 20]]
+    plt.close("all")
+    same = History([{**record, "val_items": 200} for record in history_of((10, 20)).records])
+    assert viz.plot_history(same).axes[0].get_title() == ""
+
+
 @pytest.mark.slow
 def test_importing_viz_loads_no_plotting_or_jupyter():
     code = "import sys, seglib.viz; print([m for m in ('matplotlib', 'IPython') if m in sys.modules])"

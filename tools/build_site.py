@@ -12,8 +12,9 @@ site, a page per model file, and the README's sections the pages include; then r
 
 Prepared for the site, each notebook says at which commit it was executed and when, links the
 model files it teaches, carries alt text for each figure (``docs/figures.json``), says that its
-widgets are stills of live widgets, and folds the output that answers each "Predict, then run"
-question until it is clicked. The student edition (the default) replaces every exercise
+widgets are stills of live widgets, folds the output that answers each "Predict, then run"
+question until it is clicked, and leaves out the cells of facts the test suite checks
+(tag ``course-facts``, collapsed in JupyterLab). The student edition (the default) replaces every exercise
 solution by nbgrader's stub and drops the check cells' outputs, as nbgrader's student version
 does; the instructor edition keeps the solutions.
 """
@@ -140,6 +141,8 @@ def prepare_notebook(path: Path, edition: str, alt_text: dict[str, str], models)
     cells = []
     for cell in nb.cells:
         cells.append(cell)
+        if "course-facts" in cell.metadata.get("tags", []):  # the suite's checks, not the lesson
+            cell.metadata.tags.append("remove-cell")
         if cell.cell_type == "markdown":
             answer_pending = answer_pending or PREDICT in cell.source
             continue

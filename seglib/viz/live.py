@@ -64,5 +64,5 @@ class LiveCurves:
         from io import BytesIO
 
         buffer = BytesIO()
-        self.figure().savefig(buffer, format="png", dpi=90)
+        self.figure().savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()

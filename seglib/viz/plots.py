@@ -93,7 +93,9 @@ def plot_confusion(confusion: ConfusionMatrix | TensorOrArray, classes: Sequence
 
 def plot_history(history: History, ax: Axes | None = None, lr_ax: Axes | None = None) -> Figure:
     """Training loss and validation mIoU / pixel accuracy against the step on ``ax``, and the
-    learning rate on ``lr_ax`` (by default a thin panel split off below ``ax``)."""
+    learning rate on ``lr_ax`` (by default a thin panel split off below ``ax``).  Val points
+    scored on fewer images than the last (``fit``'s ``eval_items``) are drawn open, and the
+    title says so."""
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -111,6 +113,14 @@ def plot_history(history: History, ax: Axes | None = None, lr_ax: Axes | None = 
     if history.last.get("miou") is not None:
         right.plot(steps, history["miou"], "o-", color="tab:red", label="val mIoU")
         right.plot(steps, history["pixel_acc"], "o-", color="tab:blue", label="val pixel acc")
+        scored = [r.get("val_items") for r in history.records if r.get("miou") is not None]
+        if len(set(scored)) > 1:  # a cheap curve: the earlier points score fewer val images than the last
+            subset = [i for i, n in enumerate(scored) if n != scored[-1]]
+            for key, color in (("miou", "tab:red"), ("pixel_acc", "tab:blue")):
+                right.plot([steps[i] for i in subset], [history[key][i] for i in subset], "o", color=color,
+                           markerfacecolor="white")
+            ax.set_title(f"open points: the first {scored[subset[0]]} val images; last point: all {scored[-1]}",
+                         fontsize=8)
     right.set_ylim(0, 1)
     right.set_ylabel("val score")
     lr_ax.plot(steps, history["lr"], ".-", color="tab:green", label="learning rate")
