@@ -228,6 +228,8 @@ def test_plot_history_marks_the_points_scored_on_fewer_val_images():
     assert "the first 25 val images; last point: all 200" in fig.axes[0].get_title()
     open_points = [line for ax in fig.axes for line in ax.lines if line.get_markerfacecolor() == "white"]
     assert [line.get_xdata().tolist() for line in open_points] == [[10, 20], [10, 20]]
+    legend = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert legend == ["train loss", "val mIoU", "val pixel acc", "learning rate"]
     plt.close("all")
     same = History([{**record, "val_items": 200} for record in history_of((10, 20)).records])
     assert viz.plot_history(same).axes[0].get_title() == ""

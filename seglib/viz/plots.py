@@ -128,6 +128,7 @@ def plot_history(history: History, ax: Axes | None = None, lr_ax: Axes | None = 
     lr_ax.set_xlabel("step")
     lr_ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
     fig = ax.figure
-    fig.legend(handles=ax.lines + right.lines + lr_ax.lines, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    handles = [line for line in ax.lines + right.lines + lr_ax.lines if not line.get_label().startswith("_")]
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
