@@ -1,10 +1,11 @@
 """What the course notebooks import: one line brings every helper a notebook calls.
 
 ``check_params`` and ``parse_size`` (``seglib.params``), ``load_data`` and ``train_model``
-(``seglib.train.recipe``; here with live training curves), ``setup``, ``iou_table`` and
-``report_final``, the line ``tools/run_notebooks.py`` collects.
+(``seglib.train.recipe``; here with live training curves), ``setup``, ``iou_table``,
+``show_source`` and ``report_final``, the line ``tools/run_notebooks.py`` collects.
 """
 
+import inspect
 import math
 
 import torch
@@ -15,7 +16,8 @@ from .seeding import seed_everything
 from .train import recipe
 from .train.recipe import fit_config, load_data
 
-__all__ = ["check_params", "fit_config", "iou_table", "load_data", "parse_size", "report_final", "setup", "train_model"]
+__all__ = ["check_params", "fit_config", "iou_table", "load_data", "parse_size", "report_final", "setup", "show_source",
+           "train_model"]
 
 
 def setup(seed: int = 0, device: str = "auto", threads: int = 2) -> torch.device:
@@ -70,3 +72,12 @@ def iou_table(results: dict, classes, columns: int = 5) -> str:
 def report_final(miou: float) -> None:
     """Print the line that ``tools/run_notebooks.py`` collects into its summary."""
     print(f"FINAL val mIoU: {miou:.3f}")
+
+
+def show_source(*objects):
+    """The source of classes or functions, read from the files that run, as one ``python``
+    block in a Markdown output (JupyterLab and the course website both highlight it)."""
+    from IPython.display import Markdown
+
+    source = "\n\n".join(inspect.getsource(obj) for obj in objects)
+    return Markdown(f"```python\n{source}```")

@@ -127,6 +127,7 @@ def check_params(*, dataset: str, data_root: str | None = None, image_size: Sequ
         problems.append(f"dataset={dataset!r} is unknown; valid names: {', '.join(list_datasets())}")
     if data_root is not None and not isinstance(data_root, str):
         problems.append(f"data_root must be None or a folder path string, got {data_root!r}")
+    model_options = parse_options(model_options)
     names = ([model] if model is not None else []) + list(models)
     unknown = [name for name in names if name not in list_models()]
     for name in unknown:
@@ -138,7 +139,7 @@ def check_params(*, dataset: str, data_root: str | None = None, image_size: Sequ
         problems.append(str(error))
     else:
         if size_divisor is None and not unknown:
-            size_divisor = max([1] + [divisor_of(name, parse_options(model_options)) for name in names])
+            size_divisor = max([1] + [divisor_of(name, model_options) for name in names])
         problem = size_error(image_size, size_divisor or 1, " and ".join(names) or "these models")
         if problem:
             problems.append(problem)
@@ -154,7 +155,6 @@ def check_params(*, dataset: str, data_root: str | None = None, image_size: Sequ
         problems.append(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
     if not is_int(seed):
         problems.append(f"seed must be an integer, got {seed!r}")
-    model_options = parse_options(model_options)
     problems += model_options_problems(model_options)
     seeds = parse_seeds(seeds, seed)
     if not (isinstance(seeds, tuple) and seeds and all(is_int(s) for s in seeds) and len(set(seeds)) == len(seeds)):

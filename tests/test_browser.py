@@ -17,7 +17,6 @@ Needs Debian's ``chromium`` and ``chromium-driver`` (.ci/run installs them): ski
 without them, except under CI (``CI`` set), where it fails.
 """
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -69,11 +68,7 @@ def artifacts():
 
 @pytest.fixture
 def browser_installed():
-    if missing := lab.missing_browser():
-        why = f"{', '.join(missing)} not found; install with: apt-get install chromium chromium-driver"
-        if os.environ.get("CI"):
-            pytest.fail(f"{why} (CI must run this test: .ci/run installs them as root)", pytrace=False)
-        pytest.skip(why)
+    lab.require_browser()
 
 
 @pytest.fixture

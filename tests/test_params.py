@@ -72,6 +72,16 @@ def test_the_image_size_must_suit_the_model_named():
     assert check_params(**{**GOOD, "model": "unet", "image_size": (80, 128)})["image_size"] == (80, 128)
 
 
+def test_show_source_prints_the_running_code_as_one_python_block():
+    import inspect
+
+    from seglib.models.pspnet import PSPHead, PSPNet
+    from seglib.notebook import show_source
+
+    shown = show_source(PSPHead, PSPNet).data
+    assert shown == f"```python\n{inspect.getsource(PSPHead)}\n\n{inspect.getsource(PSPNet)}```"
+
+
 def test_the_image_size_must_suit_every_model_a_notebook_trains_with_its_options():
     # unet needs multiples of 16, fcn8s of 32: together 32, read from the models, not typed in
     assert check_params(**{**GOOD, "models": ["unet"], "image_size": (80, 128)})["image_size"] == (80, 128)

@@ -248,11 +248,7 @@ def served(site):
 def driver():
     from browser import lab
 
-    if missing := lab.missing_browser():
-        why = f"{', '.join(missing)} not found; install with: apt-get install chromium chromium-driver"
-        if __import__("os").environ.get("CI"):
-            pytest.fail(f"{why} (CI must run this test: .ci/run installs them as root)", pytrace=False)
-        pytest.skip(why)
+    lab.require_browser()
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
     chromium = lab.chromium(ARTIFACTS / "chromedriver.log", size=(1280, 900))

@@ -48,10 +48,10 @@ class InceptionUNet(nn.Module):
 
     The coursework's widths (about 13.6M / 10.4M parameters with 4 / 2 branches) are
     ``filters=SOURCE_FILTERS, bottleneck=256``: 13,517,178 / 11,309,762 here at 34 classes
-    (-0.6 % / +8.7 %); its code lays the levels out differently (two units per encoder level, a
-    1x1 projection in the decoder: notebook 03 says how).  The defaults are the same shape at about a quarter of
-    the width, a small CPU model.  Height and width must be multiples of ``2**len(filters)``
-    (32 by default).
+    (-0.6 % / +8.7 %); its code lays the levels out differently (two units per encoder level,
+    a 1x1 projection in the decoder: notebook 03 says how).  The defaults are the same shape
+    at about a quarter of the width, a small CPU model.  Height and width must be multiples of
+    ``2**len(filters)`` (32 by default).
 
     ``skip_mode``: ``"add"`` (the coursework's, the default) adds the skip to the projected
     features, free in parameters and keeping ``merge`` at ``width`` input channels;

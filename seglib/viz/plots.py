@@ -113,13 +113,14 @@ def plot_history(history: History, ax: Axes | None = None, lr_ax: Axes | None = 
     if history.last.get("miou") is not None:
         right.plot(steps, history["miou"], "o-", color="tab:red", label="val mIoU")
         right.plot(steps, history["pixel_acc"], "o-", color="tab:blue", label="val pixel acc")
-        scored = [r.get("val_items") for r in history.records if r.get("miou") is not None]
-        if len(set(scored)) > 1:  # a cheap curve: the earlier points score fewer val images than the last
-            subset = [i for i, n in enumerate(scored) if n != scored[-1]]
+        scored = [r for r in history.records if r.get("miou") is not None]
+        everything = scored[-1].get("val_items")
+        subset = [r for r in scored if r.get("val_items") != everything]
+        if subset:  # a cheap curve: the earlier points score fewer val images than the last
             for key, color in (("miou", "tab:red"), ("pixel_acc", "tab:blue")):
-                right.plot([steps[i] for i in subset], [history[key][i] for i in subset], "o", color=color,
+                right.plot([r["step"] for r in subset], [r[key] for r in subset], "o", color=color,
                            markerfacecolor="white")
-            ax.set_title(f"open points: the first {scored[subset[0]]} val images; last point: all {scored[-1]}",
+            ax.set_title(f"open points: the first {subset[0]['val_items']} val images; last point: all {everything}",
                          fontsize=8)
     right.set_ylim(0, 1)
     right.set_ylabel("val score")

@@ -25,6 +25,18 @@ def missing_browser():
     return [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).is_file()]
 
 
+def require_browser():
+    """Skip the calling test when Chromium or its driver is missing, except under CI (``CI``
+    set), where that fails it: CI must run the browser tests (.ci/run installs them as root)."""
+    import pytest
+
+    if missing := missing_browser():
+        why = f"{', '.join(missing)} not found; install with: apt-get install chromium chromium-driver"
+        if os.environ.get("CI"):
+            pytest.fail(f"{why} (CI must run this test: .ci/run installs them as root)", pytrace=False)
+        pytest.skip(why)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
